@@ -1,0 +1,31 @@
+//! inventag builds a bill of materials of everything an organisation runs
+//! in AWS, across many accounts and regions.
+//!
+//! The host is split into rooms with narrow doors between them:
+//!
+//! - [`config`] reads the accounts file and nothing else;
+//! - [`credentials`] turns an account into a credential source; no other
+//!   module ever sees a secret;
+//! - [`validator`] decides whether an AWS operation may be called at all;
+//! - [`gateway`] is the only code that talks to AWS: it asks the validator,
+//!   serialises, signs, sends, retries and parses every call;
+//! - [`runtime`] runs collector and formatter plugins in wasmtime, giving
+//!   them the gateway (collectors) or the BOM (formatters) and nothing else;
+//! - [`scheduler`] fans targets (account × region × collector) out over the
+//!   runtime and gathers records and coverage;
+//! - [`output`] writes the formatters' documents inside one directory.
+//!
+//! [`run`] wires them together for `inventag run`.
+
+pub mod bom;
+pub mod config;
+pub mod credentials;
+pub mod gateway;
+pub mod output;
+pub mod run;
+pub mod runtime;
+pub mod scheduler;
+pub mod validator;
+
+/// The host's version, as shown in every BOM.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

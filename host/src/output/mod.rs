@@ -1,0 +1,102 @@
+//! Output: writes formatter documents into one directory through a
+//! capability handle (cap-std), so that no name a plugin influences can
+//! reach outside it. Files are named `inventag-bom-<UTC timestamp>.<ext>`
+//! and never overwrite an existing file.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use cap_std::{ambient_authority, fs::Dir};
+
+/// Why a document could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// The output directory could not be created or opened.
+    #[error("{dir}: cannot use as the output directory: {source}")]
+    Dir {
+        /// The directory.
+        dir: PathBuf,
+        /// The reason.
+        source: std::io::Error,
+    },
+    /// The file could not be written.
+    #[error("{file}: cannot write: {source}")]
+    Write {
+        /// The file.
+        file: PathBuf,
+        /// The reason.
+        source: std::io::Error,
+    },
+    /// The extension is not plain.
+    #[error("the extension {0:?} is not 1 to 10 letters or digits")]
+    Extension(String),
+}
+
+/// The output directory.
+pub struct OutputDir {
+    path: PathBuf,
+    dir: Dir,
+}
+
+impl OutputDir {
+    /// Creates `path` if needed and opens it.
+    pub fn open(path: &Path) -> Result<OutputDir, OutputError> {
+        let fail = |source| OutputError::Dir { dir: path.to_owned(), source };
+        std::fs::create_dir_all(path).map_err(fail)?;
+        let dir = Dir::open_ambient_dir(path, ambient_authority()).map_err(fail)?;
+        Ok(OutputDir { path: path.to_owned(), dir })
+    }
+
+    /// Writes `bytes` as `inventag-bom-<stamp>.<extension>`, adding `-2`,
+    /// `-3`, ... when that name is taken. Returns the path written.
+    pub fn write(&self, stamp: &str, extension: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
+        if extension.is_empty() || extension.len() > 10 || !extension.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(OutputError::Extension(extension.to_owned()));
+        }
+        let stamp: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        for n in 1..1000 {
+            let name = match n {
+                1 => format!("inventag-bom-{stamp}.{extension}"),
+                n => format!("inventag-bom-{stamp}-{n}.{extension}"),
+            };
+            let file_path = self.path.join(&name);
+            match self.dir.open_with(&name, &options) {
+                Ok(mut file) => {
+                    let fail = |source| OutputError::Write { file: file_path.clone(), source };
+                    file.write_all(bytes).map_err(fail)?;
+                    file.sync_all().map_err(fail)?;
+                    return Ok(file_path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(source) => return Err(OutputError::Write { file: file_path, source }),
+            }
+        }
+        Err(OutputError::Write {
+            file: self.path.join(format!("inventag-bom-{stamp}.{extension}")),
+            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "999 files of this name exist"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_never_collide_or_escape() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = OutputDir::open(&tmp.path().join("bom")).unwrap();
+        let a = out.write("2026-12-04T15:00:00Z", "json", b"{}").unwrap();
+        let b = out.write("2026-12-04T15:00:00Z", "json", b"[]").unwrap();
+        assert_eq!(a.file_name().unwrap(), "inventag-bom-20261204T150000Z.json");
+        assert_eq!(b.file_name().unwrap(), "inventag-bom-20261204T150000Z-2.json");
+        assert_eq!(std::fs::read(&a).unwrap(), b"{}");
+        assert!(out.write("x/../../y", "json", b"").unwrap().starts_with(tmp.path().join("bom")));
+        assert!(matches!(out.write("x", "../json", b""), Err(OutputError::Extension(_))));
+    }
+}

@@ -1,0 +1,275 @@
+//! `inventag run`: reads the accounts file, loads the plugins, resolves
+//! each account's credentials and regions, collects, and hands the BOM to
+//! the formatters. Per-account problems become coverage records; only a
+//! problem that leaves nothing to do stops the run.
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+
+use serde_json::json;
+
+use crate::{
+    bom::{self, Outcome, RunMetadata, TargetCoverage},
+    config::{AccountsFile, AccountsFileError, Region},
+    credentials::{self, ResolveOptions},
+    gateway::{Caller, Gateway, GatewayOptions},
+    output::{OutputDir, OutputError},
+    runtime::{LoadError, Limits, Runtime},
+    scheduler::{self, AccountPlan, SchedulerOptions},
+    validator::Grants,
+};
+
+/// Everything `inventag run` is told.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The accounts file.
+    pub accounts_file: PathBuf,
+    /// Formats to write, by `--formats` name.
+    pub formats: Vec<String>,
+    /// Where documents go.
+    pub output_dir: PathBuf,
+    /// Regions overriding the accounts file.
+    pub regions: Option<Vec<Region>>,
+    /// Where plugins are loaded from.
+    pub plugin_dir: PathBuf,
+    /// An endpoint standing in for AWS.
+    pub endpoint_url: Option<String>,
+    /// Targets running at once.
+    pub concurrency: usize,
+    /// Plugin limits.
+    pub limits: Limits,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Every target and every format succeeded.
+    Complete,
+    /// Documents were written, but some target or format did not succeed.
+    Partial,
+    /// Nothing useful was produced.
+    Failed,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunReport {
+    /// How it ended.
+    pub status: RunStatus,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Resources in the BOM.
+    pub resources: usize,
+    /// Targets, and how many ended `ok`.
+    pub targets: (usize, usize),
+    /// Coverage problems and format failures, one line each.
+    pub problems: Vec<String>,
+    /// Requests sent to AWS, retries included.
+    pub calls: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Why a run could not start or finish.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The accounts file is unusable.
+    #[error(transparent)]
+    Accounts(#[from] AccountsFileError),
+    /// The plugins could not be loaded.
+    #[error(transparent)]
+    Plugins(#[from] LoadError),
+    /// No collector could be loaded.
+    #[error("{dir}: no collector plugin could be loaded{problems}")]
+    NoCollectors {
+        /// The plugin directory.
+        dir: PathBuf,
+        /// The load problems, if any.
+        problems: String,
+    },
+    /// A requested format has no formatter.
+    #[error("no formatter for the format {format:?} in {dir} (available: {available})")]
+    UnknownFormat {
+        /// The format.
+        format: String,
+        /// The plugin directory.
+        dir: PathBuf,
+        /// The formats on offer.
+        available: String,
+    },
+    /// The output directory is unusable.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The gateway could not start.
+    #[error("{0}")]
+    Gateway(String),
+}
+
+/// The host's own AWS needs, as grants.
+fn host_caller() -> Caller {
+    let regions = ["DescribeRegions".to_owned()];
+    Caller { label: "inventag".into(), grants: Arc::new(Grants::new([("ec2", &regions[..])])) }
+}
+
+/// Runs a whole collection and writes every requested format.
+pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let started_at = bom::now_iso8601();
+    let accounts = AccountsFile::load(&options.accounts_file)?;
+
+    let runtime = Arc::new(Runtime::new(options.limits.clone())?);
+    let plugins = runtime.load_dir(&options.plugin_dir).await?;
+    for problem in &plugins.problems {
+        tracing::warn!("{problem}");
+    }
+    if plugins.collectors.is_empty() {
+        let problems: Vec<String> = plugins.problems.iter().map(|p| format!("\n  {p}")).collect();
+        return Err(RunError::NoCollectors { dir: options.plugin_dir.clone(), problems: problems.concat() });
+    }
+    let mut formatters = Vec::new();
+    for format in &options.formats {
+        let Some(f) = plugins.formatters.iter().find(|f| &f.info.format == format) else {
+            let available: Vec<&str> = plugins.formatters.iter().map(|f| f.info.format.as_str()).collect();
+            return Err(RunError::UnknownFormat {
+                format: format.clone(),
+                dir: options.plugin_dir.clone(),
+                available: if available.is_empty() { "none".into() } else { available.join(", ") },
+            });
+        };
+        formatters.push(f.clone());
+    }
+    let output = OutputDir::open(&options.output_dir)?;
+
+    let gateway = Arc::new(
+        Gateway::new(GatewayOptions { endpoint_url: options.endpoint_url.clone(), ..Default::default() })
+            .map_err(|e| RunError::Gateway(e.to_string()))?,
+    );
+    let resolve = ResolveOptions { endpoint_url: options.endpoint_url.clone() };
+    let mut plans = Vec::new();
+    let mut host_coverage = Vec::new();
+    for account in &accounts.accounts {
+        let name = account.name().to_owned();
+        let host_failure = |messages: Vec<String>| TargetCoverage {
+            account_id: account.account_id.to_string(),
+            account_name: name.clone(),
+            region: "*".into(),
+            collector: "host".into(),
+            outcome: Outcome::Failed,
+            resources: 0,
+            messages,
+        };
+        let creds = match credentials::resolve(account, &options.accounts_file, &resolve).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(account = %account.account_id, "{e}");
+                host_coverage.push(host_failure(vec![e.to_string()]));
+                continue;
+            }
+        };
+        tracing::info!(account = %account.account_id, name = %name, method = %creds.method(), "credentials resolved");
+        let regions = match options.regions.clone().or_else(|| account.regions.clone()) {
+            Some(r) => r,
+            None => match discover_regions(&gateway, &creds).await {
+                Ok(r) => r,
+                Err(message) => {
+                    tracing::warn!(account = %account.account_id, "{message}");
+                    host_coverage.push(host_failure(vec![message]));
+                    continue;
+                }
+            },
+        };
+        plans.push(AccountPlan { account_id: account.account_id.to_string(), account_name: name, regions, credentials: creds });
+    }
+
+    let targets = scheduler::targets(&plans, &plugins.collectors, &gateway);
+    let mut bom = scheduler::collect(runtime.clone(), targets, &SchedulerOptions { concurrency: options.concurrency }).await;
+    bom.coverage.extend(host_coverage);
+    let dropped = bom.normalise();
+    if dropped > 0 {
+        tracing::info!(dropped, "dropped resources reported twice under one ARN");
+    }
+
+    let mut regions: Vec<String> = plans.iter().flat_map(|p| p.regions.iter().map(|r| r.to_string())).collect();
+    regions.sort();
+    regions.dedup();
+    let run = RunMetadata {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        started_at,
+        finished_at: bom::now_iso8601(),
+        inventag_version: crate::VERSION.into(),
+        accounts: accounts.accounts.iter().map(|a| (a.account_id.to_string(), a.name().to_owned())).collect(),
+        regions,
+        collectors: plugins.collectors.iter().map(|c| c.label()).collect(),
+    };
+
+    let mut problems: Vec<String> = bom
+        .coverage
+        .iter()
+        .filter(|c| c.outcome != Outcome::Ok)
+        .map(|c| {
+            format!("{} {} {}: {:?}: {}", c.account_id, c.region, c.collector, c.outcome, c.messages.join("; "))
+        })
+        .collect();
+    let stamp = run.started_at.clone();
+    let mut files = Vec::new();
+    for formatter in &formatters {
+        let t = Instant::now();
+        match formatter.format(&runtime, &run, &bom).await {
+            Ok(doc) => {
+                let path = output.write(&stamp, &doc.extension, &doc.bytes)?;
+                tracing::info!(format = %formatter.info.format, file = %path.display(), bytes = doc.bytes.len(), ms = t.elapsed().as_millis() as u64, "document written");
+                files.push(path);
+            }
+            Err(message) => {
+                tracing::error!(format = %formatter.info.format, "{message}");
+                problems.push(message);
+            }
+        }
+    }
+
+    let ok = bom.coverage.iter().filter(|c| c.outcome == Outcome::Ok).count();
+    let status = if files.len() < formatters.len() && files.is_empty() && !formatters.is_empty() {
+        RunStatus::Failed
+    } else if ok == 0 && !bom.coverage.is_empty() {
+        RunStatus::Failed
+    } else if problems.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    };
+    Ok(RunReport {
+        status,
+        files,
+        resources: bom.resources.len(),
+        targets: (bom.coverage.len(), ok),
+        problems,
+        calls: gateway.counters.sent.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The regions enabled for an account, by `ec2:DescribeRegions`.
+async fn discover_regions(gateway: &Gateway, creds: &credentials::AccountCredentials) -> Result<Vec<Region>, String> {
+    let output = gateway
+        .call(&host_caller(), creds, "ec2", "DescribeRegions", "us-east-1", &json!({}))
+        .await
+        .map_err(|e| format!("cannot list the account's regions (give `regions` in the accounts file or --regions): {e}"))?;
+    let mut regions: Vec<Region> = output["Regions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["OptInStatus"].as_str() != Some("not-opted-in"))
+        .filter_map(|r| r["RegionName"].as_str())
+        .filter_map(|n| Region::parse(n).ok())
+        .collect();
+    regions.sort();
+    if regions.is_empty() {
+        return Err("the account lists no enabled region".into());
+    }
+    Ok(regions)
+}

@@ -1,0 +1,411 @@
+//! Running a collector: one fresh store per target, the `aws` import wired
+//! to the gateway with the collector's own grants, and the `records` import
+//! checking and gathering what it emits.
+
+use std::{path::{Path, PathBuf}, sync::Arc};
+
+use serde_json::Value;
+use wasmtime::component::{Component, Linker, Resource};
+
+use super::{
+    Runtime,
+    bindings::{
+        aws, collector::{CollectorPlugin, CollectorPluginPre}, records, types,
+    },
+    host::{self, Sandbox, describe_failure, wasi_view},
+};
+use crate::{
+    bom::{self, Outcome, TargetCoverage},
+    credentials::AccountCredentials,
+    gateway::{CallError, Caller, ErrorKind, Gateway, Pages},
+    validator::Grants,
+};
+
+/// A collector's description of itself, as the host keeps it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CollectorInfo {
+    /// Short unique name.
+    pub name: String,
+    /// Semver version.
+    pub version: String,
+    /// One line on what it collects.
+    pub summary: String,
+    /// Collected once per account rather than per region.
+    pub global: bool,
+    /// Declared operations, by service.
+    pub calls: Vec<(String, Vec<String>)>,
+}
+
+/// A collector ready to run.
+pub struct LoadedCollector {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// What it declared.
+    pub info: CollectorInfo,
+    grants: Arc<Grants>,
+    pre: CollectorPluginPre<CollectorState>,
+}
+
+/// One target to collect, with what the collector may reach it with.
+#[derive(Clone)]
+pub struct TargetSpec {
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The account's display name.
+    pub account_name: String,
+    /// The region calls go to.
+    pub region: String,
+    /// The region written in records: `region`, or `global`.
+    pub record_region: String,
+    /// The partition.
+    pub partition: String,
+    /// The gateway.
+    pub gateway: Arc<Gateway>,
+    /// The account's credentials.
+    pub credentials: Arc<AccountCredentials>,
+}
+
+/// What one target produced.
+pub struct CollectorRun {
+    /// How it ended.
+    pub coverage: TargetCoverage,
+    /// The records it emitted and the host accepted.
+    pub records: Vec<bom::Resource>,
+}
+
+/// A paginated call as a guest resource: the pages, or the reason there
+/// will be none, given on the first `next`.
+pub struct PageStream(Result<Pages, Option<CallError>>);
+
+struct AwsAccess {
+    gateway: Arc<Gateway>,
+    caller: Caller,
+    credentials: Arc<AccountCredentials>,
+}
+
+/// The store state of a collector.
+pub struct CollectorState {
+    sandbox: Sandbox,
+    aws: Option<AwsAccess>,
+    account_id: String,
+    record_region: String,
+    max_records: u64,
+    records: Vec<bom::Resource>,
+    limit_reached: bool,
+    rejected: Vec<String>,
+    denials: Vec<String>,
+}
+
+wasi_view!(CollectorState);
+
+pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<CollectorState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    CollectorPlugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+impl LoadedCollector {
+    pub(super) async fn load(rt: &Runtime, file: &Path, component: Component) -> Result<LoadedCollector, String> {
+        let pre = rt
+            .collector_linker
+            .instantiate_pre(&component)
+            .and_then(CollectorPluginPre::new)
+            .map_err(|e| format!("cannot link as a collector: {e:#}"))?;
+        let state = CollectorState::new(rt, None, file.display().to_string(), "describe".into(), String::new(), String::new());
+        let mut store = host::new_store(&rt.engine, state);
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| describe_failure(&e, "the collector"))?;
+        let info = instance
+            .inventag_plugin_collector()
+            .call_describe(&mut store)
+            .await
+            .map_err(|e| describe_failure(&e, "describe"))?;
+        if info.name.is_empty() || !info.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(format!("declares the name {:?}; use letters, digits, - and _", info.name));
+        }
+        let calls: Vec<(String, Vec<String>)> =
+            info.calls.into_iter().map(|c| (c.service, c.operations)).collect();
+        let grants = Arc::new(Grants::new(calls.iter().map(|(s, ops)| (s.as_str(), ops.as_slice()))));
+        let info = CollectorInfo { name: info.name, version: info.version, summary: info.summary, global: info.global, calls };
+        Ok(LoadedCollector { file: file.to_owned(), info, grants, pre })
+    }
+
+    /// `name@version`.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.info.name, self.info.version)
+    }
+
+    /// Collects one target in a fresh store. Never fails: a trap, a
+    /// deadline or a refusal becomes the coverage record's outcome, and
+    /// whatever was emitted before it is kept.
+    pub async fn collect(&self, rt: &Runtime, spec: TargetSpec) -> CollectorRun {
+        let label = self.label();
+        let access = AwsAccess {
+            gateway: spec.gateway.clone(),
+            caller: Caller { label: label.clone(), grants: self.grants.clone() },
+            credentials: spec.credentials.clone(),
+        };
+        let scope = format!("{}/{}", spec.account_id, spec.record_region);
+        let state = CollectorState::new(
+            rt,
+            Some(access),
+            label.clone(),
+            scope,
+            spec.account_id.clone(),
+            spec.record_region.clone(),
+        );
+        let mut store = host::new_store(&rt.engine, state);
+        let target = types::Target {
+            account_id: spec.account_id.clone(),
+            account_name: spec.account_name.clone(),
+            region: spec.region.clone(),
+            partition: spec.partition.clone(),
+        };
+        let result = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.inventag_plugin_collector().call_collect(&mut store, &target).await
+        }
+        .await;
+        let state = store.into_data();
+        let mut messages = Vec::new();
+        let outcome = match result {
+            Ok(Ok(summary)) => {
+                messages.extend(summary.warnings);
+                if messages.is_empty() { Outcome::Ok } else { Outcome::Incomplete }
+            }
+            Ok(Err(e)) => {
+                messages.push(format!("{label}: {}", e.message));
+                match (e.access_denied, state.records.is_empty()) {
+                    (true, true) => Outcome::Denied,
+                    (false, true) => Outcome::Failed,
+                    _ => Outcome::Incomplete,
+                }
+            }
+            Err(trap) => {
+                messages.push(describe_failure(&trap, &label));
+                if state.records.is_empty() { Outcome::Failed } else { Outcome::Incomplete }
+            }
+        };
+        let outcome = if state.limit_reached {
+            messages.push(format!("{label} reached the cap of {} records for one target", state.max_records));
+            Outcome::Incomplete
+        } else {
+            outcome
+        };
+        messages.extend(state.denials.iter().cloned());
+        messages.extend(state.rejected.iter().cloned());
+        CollectorRun {
+            coverage: TargetCoverage {
+                account_id: spec.account_id,
+                account_name: spec.account_name,
+                region: spec.record_region,
+                collector: label,
+                outcome,
+                resources: state.records.len() as u64,
+                messages,
+            },
+            records: state.records,
+        }
+    }
+}
+
+impl CollectorState {
+    fn new(
+        rt: &Runtime,
+        aws: Option<AwsAccess>,
+        plugin: String,
+        scope: String,
+        account_id: String,
+        record_region: String,
+    ) -> CollectorState {
+        CollectorState {
+            sandbox: Sandbox::new(&rt.limits, plugin, scope),
+            aws,
+            account_id,
+            record_region,
+            max_records: rt.limits.max_records,
+            records: Vec::new(),
+            limit_reached: false,
+            rejected: Vec::new(),
+            denials: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, service: &str, operation: &str, e: &CallError) {
+        if e.kind == ErrorKind::Denied {
+            self.denials.push(format!("{service}:{operation} denied by rule {}: {}", e.code, e.message));
+        }
+    }
+
+    /// Checks a record against the target and turns it into the host's type.
+    fn accept(&self, r: types::Resource) -> Result<bom::Resource, String> {
+        let id = r.id.clone();
+        let bad = |field: &str, why: String| format!("record {id:?}: field `{field}` {why}");
+        if r.account_id != self.account_id {
+            return Err(bad("account-id", format!("is {:?}, but the target is {}", r.account_id, self.account_id)));
+        }
+        if r.region != self.record_region {
+            return Err(bad("region", format!("is {:?}, but the target is {}", r.region, self.record_region)));
+        }
+        for (field, value) in [("id", &r.id), ("service", &r.service), ("resource-type", &r.resource_type)] {
+            if value.is_empty() {
+                return Err(bad(field, "is empty".into()));
+            }
+        }
+        match serde_json::from_str::<Value>(&r.attributes) {
+            Ok(Value::Object(_)) => {}
+            _ => return Err(bad("attributes", "is not a JSON object".into())),
+        }
+        Ok(bom::Resource {
+            account_id: r.account_id,
+            region: r.region,
+            service: r.service,
+            resource_type: r.resource_type,
+            id: r.id,
+            arn: r.arn,
+            name: r.name,
+            state: r.state,
+            created_at: r.created_at,
+            tags: r.tags.into_iter().map(|t| bom::Tag { key: t.key, value: t.value }).collect(),
+            attributes: r.attributes,
+        })
+    }
+}
+
+fn to_wit(e: CallError) -> aws::AwsError {
+    aws::AwsError {
+        kind: match e.kind {
+            ErrorKind::Denied => aws::ErrorKind::Denied,
+            ErrorKind::AccessDenied => aws::ErrorKind::AccessDenied,
+            ErrorKind::Throttled => aws::ErrorKind::Throttled,
+            ErrorKind::RegionDisabled => aws::ErrorKind::RegionDisabled,
+            ErrorKind::InvalidInput => aws::ErrorKind::InvalidInput,
+            ErrorKind::Unsupported => aws::ErrorKind::Unsupported,
+            ErrorKind::NotFound => aws::ErrorKind::NotFound,
+            ErrorKind::Transport => aws::ErrorKind::Transport,
+            ErrorKind::Service => aws::ErrorKind::Service,
+        },
+        code: e.code,
+        message: e.message,
+        http_status: e.http_status,
+        request_id: e.request_id,
+    }
+}
+
+fn parse_input(input: &str) -> Result<Value, CallError> {
+    match serde_json::from_str::<Value>(input) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(CallError::host(ErrorKind::InvalidInput, "InvalidInput", "the input must be a JSON object".into())),
+        Err(e) => Err(CallError::host(ErrorKind::InvalidInput, "InvalidInput", format!("the input is not JSON: {e}"))),
+    }
+}
+
+fn no_access() -> CallError {
+    CallError::host(ErrorKind::Denied, "NoAwsAccess", "AWS cannot be called while a collector describes itself".into())
+}
+
+impl aws::Host for CollectorState {
+    async fn call(
+        &mut self,
+        service: String,
+        operation: String,
+        region: String,
+        input: String,
+    ) -> wasmtime::Result<Result<String, aws::AwsError>> {
+        let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
+        let result = match parse_input(&input) {
+            Ok(input) => {
+                access.gateway.call(&access.caller, &access.credentials, &service, &operation, &region, &input).await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
+            Err(e) => {
+                self.note(&service, &operation, &e);
+                Ok(Err(to_wit(e)))
+            }
+        }
+    }
+
+    async fn paginate(
+        &mut self,
+        service: String,
+        operation: String,
+        region: String,
+        input: String,
+    ) -> wasmtime::Result<Resource<PageStream>> {
+        let stream = match (&self.aws, parse_input(&input)) {
+            (None, _) => PageStream(Err(Some(no_access()))),
+            (Some(_), Err(e)) => PageStream(Err(Some(e))),
+            (Some(access), Ok(input)) => match access.gateway.admit(&access.caller, &service, &operation, &region) {
+                Err(e) => {
+                    self.note(&service, &operation, &e);
+                    PageStream(Err(Some(e)))
+                }
+                Ok(_) => PageStream(Ok(access.gateway.paginate(
+                    access.caller.clone(),
+                    access.credentials.clone(),
+                    &service,
+                    &operation,
+                    &region,
+                    input,
+                ))),
+            },
+        };
+        Ok(self.sandbox.table.push(stream)?)
+    }
+}
+
+impl aws::HostPages for CollectorState {
+    async fn next(&mut self, this: Resource<PageStream>) -> wasmtime::Result<Result<Option<String>, aws::AwsError>> {
+        let stream = self.sandbox.table.get_mut(&this)?;
+        match &mut stream.0 {
+            Err(pending) => Ok(match pending.take() {
+                Some(e) => Err(to_wit(e)),
+                None => Ok(None),
+            }),
+            Ok(pages) => match pages.next().await {
+                Ok(Some(page)) => Ok(Ok(Some(serde_json::to_string(&page)?))),
+                Ok(None) => Ok(Ok(None)),
+                Err(e) => Ok(Err(to_wit(e))),
+            },
+        }
+    }
+
+    async fn drop(&mut self, this: Resource<PageStream>) -> wasmtime::Result<()> {
+        self.sandbox.table.delete(this)?;
+        Ok(())
+    }
+}
+
+/// The most rejected-record messages kept per target.
+const MAX_REJECTION_NOTES: usize = 20;
+
+impl records::Host for CollectorState {
+    async fn emit(&mut self, batch: Vec<types::Resource>) -> wasmtime::Result<Result<(), records::EmitError>> {
+        if self.aws.is_none() {
+            return Ok(Err(records::EmitError::Invalid("records cannot be emitted while describing".into())));
+        }
+        let mut first_error = None;
+        for record in batch {
+            if self.records.len() as u64 >= self.max_records {
+                self.limit_reached = true;
+                return Ok(Err(records::EmitError::LimitReached(self.max_records)));
+            }
+            match self.accept(record) {
+                Ok(r) => self.records.push(r),
+                Err(why) => {
+                    if self.rejected.len() < MAX_REJECTION_NOTES {
+                        self.rejected.push(format!("{}: rejected {why}", self.sandbox.plugin));
+                    }
+                    first_error.get_or_insert(why);
+                }
+            }
+        }
+        Ok(match first_error {
+            Some(why) => Err(records::EmitError::Invalid(why)),
+            None => Ok(()),
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! Running a formatter: a fresh store per document, the BOM handed over in
+//! batches, the bytes it returns checked against the size cap. A formatter
+//! imports only `log`; it can read nothing and write nothing.
+
+use std::path::{Path, PathBuf};
+
+use wasmtime::component::{Component, Linker};
+
+use super::{
+    Runtime,
+    bindings::{
+        formatter::{
+            FormatterPlugin, FormatterPluginPre,
+            exports::inventag::plugin::formatter as wit,
+        },
+        types,
+    },
+    host::{self, Sandbox, describe_failure, wasi_view},
+};
+use crate::bom::{Bom, Outcome, RunMetadata};
+
+/// A formatter's description of itself.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FormatterInfo {
+    /// Short unique name.
+    pub name: String,
+    /// Semver version.
+    pub version: String,
+    /// One line on what it writes.
+    pub summary: String,
+    /// The `--formats` name it answers to.
+    pub format: String,
+}
+
+/// A formatter ready to run.
+pub struct LoadedFormatter {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// What it declared.
+    pub info: FormatterInfo,
+    pre: FormatterPluginPre<FormatterState>,
+}
+
+/// A document a formatter produced.
+#[derive(Debug)]
+pub struct Document {
+    /// The bytes to write.
+    pub bytes: Vec<u8>,
+    /// The extension, checked to be short and plain.
+    pub extension: String,
+    /// The media type.
+    pub media_type: String,
+}
+
+/// The store state of a formatter.
+pub struct FormatterState {
+    sandbox: Sandbox,
+}
+
+wasi_view!(FormatterState);
+
+pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<FormatterState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    FormatterPlugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+/// Resources handed over per `add-resources` call.
+const BATCH: usize = 500;
+
+impl LoadedFormatter {
+    pub(super) async fn load(rt: &Runtime, file: &Path, component: Component) -> Result<LoadedFormatter, String> {
+        let pre = rt
+            .formatter_linker
+            .instantiate_pre(&component)
+            .and_then(FormatterPluginPre::new)
+            .map_err(|e| format!("cannot link as a formatter: {e:#}"))?;
+        let state = FormatterState { sandbox: Sandbox::new(&rt.limits, file.display().to_string(), "describe".into()) };
+        let mut store = host::new_store(&rt.engine, state);
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| describe_failure(&e, "the formatter"))?;
+        let info = instance
+            .inventag_plugin_formatter()
+            .call_describe(&mut store)
+            .await
+            .map_err(|e| describe_failure(&e, "describe"))?;
+        if info.format.is_empty() || !info.format.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(format!("declares the format {:?}; use lower-case letters, digits and -", info.format));
+        }
+        let info = FormatterInfo { name: info.name, version: info.version, summary: info.summary, format: info.format };
+        Ok(LoadedFormatter { file: file.to_owned(), info, pre })
+    }
+
+    /// `name@version`.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.info.name, self.info.version)
+    }
+
+    /// Produces the document for `bom`.
+    pub async fn format(&self, rt: &Runtime, run: &RunMetadata, bom: &Bom) -> Result<Document, String> {
+        let label = self.label();
+        let state = FormatterState { sandbox: Sandbox::new(&rt.limits, label.clone(), self.info.format.clone()) };
+        let mut store = host::new_store(&rt.engine, state);
+        let result = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let api = instance.inventag_plugin_formatter();
+            api.call_begin(&mut store, &metadata(run)).await?;
+            for chunk in bom.resources.chunks(BATCH) {
+                let batch: Vec<types::Resource> = chunk.iter().map(to_wit).collect();
+                api.call_add_resources(&mut store, &batch).await?;
+            }
+            let coverage: Vec<wit::TargetCoverage> = bom.coverage.iter().map(coverage).collect();
+            api.call_finish(&mut store, &coverage).await
+        }
+        .await;
+        let document = match result {
+            Ok(Ok(doc)) => doc,
+            Ok(Err(message)) => return Err(format!("{label} could not write its document: {message}")),
+            Err(trap) => return Err(describe_failure(&trap, &label)),
+        };
+        if document.bytes.len() > rt.limits.max_document_bytes {
+            return Err(format!(
+                "{label} returned {} bytes, over the cap of {}",
+                document.bytes.len(),
+                rt.limits.max_document_bytes
+            ));
+        }
+        let ext = &document.extension;
+        if ext.is_empty() || ext.len() > 10 || !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(format!("{label} returned the extension {ext:?}; use 1 to 10 letters or digits"));
+        }
+        Ok(Document { bytes: document.bytes, extension: document.extension, media_type: document.media_type })
+    }
+}
+
+fn metadata(run: &RunMetadata) -> wit::RunMetadata {
+    wit::RunMetadata {
+        run_id: run.run_id.clone(),
+        started_at: run.started_at.clone(),
+        finished_at: run.finished_at.clone(),
+        inventag_version: run.inventag_version.clone(),
+        accounts: run
+            .accounts
+            .iter()
+            .map(|(id, name)| wit::AccountRef { account_id: id.clone(), account_name: name.clone() })
+            .collect(),
+        regions: run.regions.clone(),
+        collectors: run.collectors.clone(),
+    }
+}
+
+fn to_wit(r: &crate::bom::Resource) -> types::Resource {
+    types::Resource {
+        account_id: r.account_id.clone(),
+        region: r.region.clone(),
+        service: r.service.clone(),
+        resource_type: r.resource_type.clone(),
+        id: r.id.clone(),
+        arn: r.arn.clone(),
+        name: r.name.clone(),
+        state: r.state.clone(),
+        created_at: r.created_at.clone(),
+        tags: r.tags.iter().map(|t| types::Tag { key: t.key.clone(), value: t.value.clone() }).collect(),
+        attributes: r.attributes.clone(),
+    }
+}
+
+fn coverage(c: &crate::bom::TargetCoverage) -> wit::TargetCoverage {
+    wit::TargetCoverage {
+        account_id: c.account_id.clone(),
+        account_name: c.account_name.clone(),
+        region: c.region.clone(),
+        collector: c.collector.clone(),
+        outcome: match c.outcome {
+            Outcome::Ok => wit::Outcome::Ok,
+            Outcome::Denied => wit::Outcome::Denied,
+            Outcome::Incomplete => wit::Outcome::Incomplete,
+            Outcome::Failed => wit::Outcome::Failed,
+        },
+        resources: c.resources,
+        messages: c.messages.clone(),
+    }
+}

@@ -1,0 +1,275 @@
+//! The `json` formatter: the bill of materials as one JSON document.
+//!
+//! The document is written as the host streams the run to the formatter:
+//! `begin` writes the opening and the run metadata, each `add-resources`
+//! serialises its resources straight into the output (the records
+//! themselves are not kept), and `finish` appends the coverage and a summary
+//! and hands the bytes back. The shape:
+//!
+//! ```text
+//! {"schema_version":"1.0",
+//!  "run":{"run_id","started_at","finished_at","inventag_version",
+//!         "accounts":[{"account_id","account_name"}],"regions","collectors"},
+//!  "resources":[{"account_id","region","service","resource_type","id","arn",
+//!                "name","state","created_at","tags":[{"key","value"}],
+//!                "attributes":{..}}],
+//!  "coverage":[{"account_id","account_name","region","collector",
+//!               "outcome":"ok|denied|incomplete|failed","resources","messages"}],
+//!  "summary":{"total","by_service","by_account","by_region","by_type"}}
+//! ```
+//!
+//! Absent optional fields are `null`. An `attributes` string that is not
+//! valid JSON is kept as a JSON string. The summary maps are sorted by key;
+//! `by_account` is keyed by account id and `by_type` by
+//! `{service}:{resource_type}`, since a type name alone (`instance`) is not
+//! unique across services.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use inventag_plugin_sdk::prelude::*;
+use serde_json::{Value, json};
+
+/// The version of the document's shape.
+const SCHEMA_VERSION: &str = "1.0";
+
+/// The formatter, registered with the host by `export_formatter!`.
+struct JsonFormatter;
+
+/// The document being written, between `begin` and `finish`.
+#[derive(Default)]
+struct Draft {
+    /// The document's bytes so far.
+    out: Vec<u8>,
+    /// How many resources were written.
+    total: u64,
+    by_service: BTreeMap<String, u64>,
+    by_account: BTreeMap<String, u64>,
+    by_region: BTreeMap<String, u64>,
+    by_type: BTreeMap<String, u64>,
+}
+
+/// The document in progress; `None` outside `begin`..`finish`.
+static DRAFT: Mutex<Option<Draft>> = Mutex::new(None);
+
+fn with_draft<T>(f: impl FnOnce(&mut Option<Draft>) -> T) -> T {
+    let mut guard = DRAFT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    f(&mut guard)
+}
+
+/// Appends `value` serialised as JSON.
+fn write_json(out: &mut Vec<u8>, value: &Value) {
+    // Writing a `Value` into a `Vec` cannot fail: its keys are strings.
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+impl Formatter for JsonFormatter {
+    fn describe() -> FormatterInfo {
+        FormatterInfo {
+            name: "json".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            summary: "The bill of materials as one JSON document".to_string(),
+            format: "json".to_string(),
+        }
+    }
+
+    fn begin(run: RunMetadata) {
+        let accounts: Vec<Value> = run
+            .accounts
+            .iter()
+            .map(|a| json!({"account_id": a.account_id, "account_name": a.account_name}))
+            .collect();
+        let run = json!({
+            "run_id": run.run_id,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "inventag_version": run.inventag_version,
+            "accounts": accounts,
+            "regions": run.regions,
+            "collectors": run.collectors,
+        });
+        let mut draft = Draft::default();
+        draft.out.extend_from_slice(b"{\"schema_version\":");
+        write_json(&mut draft.out, &Value::from(SCHEMA_VERSION));
+        draft.out.extend_from_slice(b",\"run\":");
+        write_json(&mut draft.out, &run);
+        draft.out.extend_from_slice(b",\"resources\":[");
+        with_draft(|slot| {
+            if slot.is_some() {
+                log::warn("begin called again before finish; the earlier document is dropped");
+            }
+            *slot = Some(draft);
+        });
+    }
+
+    fn add_resources(batch: Vec<Resource>) {
+        with_draft(|slot| {
+            let Some(draft) = slot.as_mut() else {
+                log::error(format!(
+                    "{} resources arrived before begin; dropped",
+                    batch.len()
+                ));
+                return;
+            };
+            for resource in batch {
+                draft.add(resource);
+            }
+        });
+    }
+
+    fn finish(coverage: Vec<TargetCoverage>) -> Result<Document, String> {
+        let Some(mut draft) = with_draft(Option::take) else {
+            return Err("finish called without begin".to_string());
+        };
+        let coverage: Vec<Value> = coverage.into_iter().map(coverage_json).collect();
+        let summary = json!({
+            "total": draft.total,
+            "by_service": draft.by_service,
+            "by_account": draft.by_account,
+            "by_region": draft.by_region,
+            "by_type": draft.by_type,
+        });
+        draft.out.extend_from_slice(b"],\"coverage\":");
+        write_json(&mut draft.out, &Value::Array(coverage));
+        draft.out.extend_from_slice(b",\"summary\":");
+        write_json(&mut draft.out, &summary);
+        draft.out.push(b'}');
+        Ok(Document {
+            bytes: draft.out,
+            extension: "json".to_string(),
+            media_type: "application/json".to_string(),
+        })
+    }
+}
+
+export_formatter!(JsonFormatter);
+
+impl Draft {
+    /// Writes one resource and counts it.
+    fn add(&mut self, r: Resource) {
+        let attributes = serde_json::from_str::<Value>(&r.attributes)
+            .unwrap_or_else(|_| Value::String(r.attributes.clone()));
+        let tags: Vec<Value> = r
+            .tags
+            .iter()
+            .map(|t| json!({"key": t.key, "value": t.value}))
+            .collect();
+        let type_key = format!("{}:{}", r.service, r.resource_type);
+        let value = json!({
+            "account_id": r.account_id,
+            "region": r.region,
+            "service": r.service,
+            "resource_type": r.resource_type,
+            "id": r.id,
+            "arn": r.arn,
+            "name": r.name,
+            "state": r.state,
+            "created_at": r.created_at,
+            "tags": tags,
+            "attributes": attributes,
+        });
+        if self.total > 0 {
+            self.out.push(b',');
+        }
+        write_json(&mut self.out, &value);
+        self.total += 1;
+        count(&mut self.by_service, r.service);
+        count(&mut self.by_account, r.account_id);
+        count(&mut self.by_region, r.region);
+        count(&mut self.by_type, type_key);
+    }
+}
+
+fn count(counts: &mut BTreeMap<String, u64>, key: String) {
+    *counts.entry(key).or_insert(0) += 1;
+}
+
+fn coverage_json(c: TargetCoverage) -> Value {
+    let outcome = match c.outcome {
+        Outcome::Ok => "ok",
+        Outcome::Denied => "denied",
+        Outcome::Incomplete => "incomplete",
+        Outcome::Failed => "failed",
+    };
+    json!({
+        "account_id": c.account_id,
+        "account_name": c.account_name,
+        "region": c.region,
+        "collector": c.collector,
+        "outcome": outcome,
+        "resources": c.resources,
+        "messages": c.messages,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(id: &str, attributes: &str) -> Resource {
+        Resource {
+            account_id: "123456789012".into(),
+            region: "eu-west-1".into(),
+            service: "ec2".into(),
+            resource_type: "instance".into(),
+            id: id.into(),
+            arn: None,
+            name: Some("web".into()),
+            state: None,
+            created_at: None,
+            tags: vec![Tag {
+                key: "Env".into(),
+                value: String::new(),
+            }],
+            attributes: attributes.into(),
+        }
+    }
+
+    #[test]
+    fn writes_the_whole_document() {
+        JsonFormatter::begin(RunMetadata {
+            run_id: "run-1".into(),
+            started_at: "2025-01-01T00:00:00Z".into(),
+            finished_at: "2025-01-01T00:01:00Z".into(),
+            inventag_version: "0.1.0".into(),
+            accounts: vec![AccountRef {
+                account_id: "123456789012".into(),
+                account_name: "prod".into(),
+            }],
+            regions: vec!["eu-west-1".into()],
+            collectors: vec!["ec2@0.1.0".into()],
+        });
+        JsonFormatter::add_resources(vec![resource("i-1", r#"{"b":1,"a":2}"#)]);
+        JsonFormatter::add_resources(vec![]);
+        JsonFormatter::add_resources(vec![resource("i-2", "not json")]);
+        let doc = JsonFormatter::finish(vec![TargetCoverage {
+            account_id: "123456789012".into(),
+            account_name: "prod".into(),
+            region: "eu-west-1".into(),
+            collector: "ec2@0.1.0".into(),
+            outcome: Outcome::Incomplete,
+            resources: 2,
+            messages: vec!["volumes: denied".into()],
+        }])
+        .unwrap();
+        assert_eq!(doc.extension, "json");
+        assert_eq!(doc.media_type, "application/json");
+        let text = String::from_utf8(doc.bytes).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["schema_version"], "1.0");
+        assert_eq!(v["run"]["accounts"][0]["account_name"], "prod");
+        assert_eq!(v["resources"].as_array().unwrap().len(), 2);
+        let first = &v["resources"][0];
+        assert_eq!(first["arn"], Value::Null);
+        assert_eq!(first["tags"], json!([{"key": "Env", "value": ""}]));
+        assert!(text.contains(r#""attributes":{"b":1,"a":2}"#));
+        assert_eq!(v["resources"][1]["attributes"], "not json");
+        assert_eq!(v["coverage"][0]["outcome"], "incomplete");
+        assert_eq!(v["summary"]["total"], 2);
+        assert_eq!(v["summary"]["by_type"]["ec2:instance"], 2);
+        assert_eq!(v["summary"]["by_account"]["123456789012"], 2);
+        assert!(JsonFormatter::finish(vec![]).is_err());
+    }
+}

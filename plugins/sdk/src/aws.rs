@@ -1,0 +1,249 @@
+//! Calling AWS through the host, with JSON values instead of JSON strings.
+//!
+//! The host validates, signs, sends and retries every request; a plugin only
+//! names the service, the operation, the region and an input document shaped
+//! like the operation's input in the AWS API reference. Outputs come back
+//! shaped like botocore's: PascalCase member names, lists always as arrays,
+//! timestamps as ISO-8601 strings. Every operation used here must be declared
+//! in the collector's `describe()`, or the host answers [`ErrorKind::Denied`].
+
+use core::fmt;
+
+use serde_json::Value;
+
+use crate::collector::inventag::plugin::aws as wit;
+
+pub use wit::ErrorKind;
+
+/// Why an AWS call did not return an output document.
+///
+/// The same fields as the WIT `aws-error`, plus a readable [`fmt::Display`]
+/// (`AccessDenied: not authorised (access-denied, HTTP 403, request 1a2b)`).
+#[derive(Clone, Debug)]
+pub struct AwsError {
+    /// The class of failure.
+    pub kind: ErrorKind,
+    /// AWS's error code (`UnauthorizedOperation`) or the host's.
+    pub code: String,
+    /// A readable message; never holds credentials.
+    pub message: String,
+    /// The HTTP status, when a response arrived.
+    pub http_status: Option<u16>,
+    /// AWS's request id, when a response arrived.
+    pub request_id: Option<String>,
+}
+
+/// The error code used when the host's output is not a JSON document.
+pub const INVALID_OUTPUT_CODE: &str = "InvalidOutputJson";
+
+impl AwsError {
+    /// True when access was refused, by the host's validator
+    /// ([`ErrorKind::Denied`]) or by AWS ([`ErrorKind::AccessDenied`]).
+    pub fn is_denial(&self) -> bool {
+        matches!(self.kind, ErrorKind::Denied | ErrorKind::AccessDenied)
+    }
+
+    /// The kind's WIT name (`access-denied`), for messages.
+    pub fn kind_name(&self) -> &'static str {
+        kind_name(self.kind)
+    }
+
+    fn invalid_output(err: serde_json::Error) -> Self {
+        AwsError {
+            kind: ErrorKind::Service,
+            code: INVALID_OUTPUT_CODE.to_string(),
+            message: format!("the host returned an output that is not JSON: {err}"),
+            http_status: None,
+            request_id: None,
+        }
+    }
+}
+
+/// The WIT name of an [`ErrorKind`] (`access-denied`).
+pub fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Denied => "denied",
+        ErrorKind::AccessDenied => "access-denied",
+        ErrorKind::Throttled => "throttled",
+        ErrorKind::RegionDisabled => "region-disabled",
+        ErrorKind::InvalidInput => "invalid-input",
+        ErrorKind::Unsupported => "unsupported",
+        ErrorKind::NotFound => "not-found",
+        ErrorKind::Transport => "transport",
+        ErrorKind::Service => "service",
+    }
+}
+
+impl From<wit::AwsError> for AwsError {
+    fn from(e: wit::AwsError) -> Self {
+        AwsError {
+            kind: e.kind,
+            code: e.code,
+            message: e.message,
+            http_status: e.http_status,
+            request_id: e.request_id,
+        }
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code.is_empty() {
+            write!(f, "{} ({}", self.message, self.kind_name())?;
+        } else {
+            write!(f, "{}: {} ({}", self.code, self.message, self.kind_name())?;
+        }
+        if let Some(status) = self.http_status {
+            write!(f, ", HTTP {status}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, ", request {id}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+fn parse_output(text: &str) -> Result<Value, AwsError> {
+    serde_json::from_str(text).map_err(AwsError::invalid_output)
+}
+
+/// Calls one operation once and returns its output document.
+///
+/// `input` is usually an object (`&json!({"VpcIds": ["vpc-1"]})`); pass
+/// `&json!({})` for no parameters. Use [`paginate`] for list operations.
+pub fn call(
+    service: &str,
+    operation: &str,
+    region: &str,
+    input: &Value,
+) -> Result<Value, AwsError> {
+    let output = wit::call(service, operation, region, &input.to_string())?;
+    parse_output(&output)
+}
+
+/// Starts a paginated call; nothing is sent until the first page is asked for.
+///
+/// The host follows the operation's pagination token itself; each item of
+/// the returned iterator is one page's output document. The iterator stops
+/// after the last page, and after the first error (which it yields once).
+pub fn paginate(service: &str, operation: &str, region: &str, input: &Value) -> Pages {
+    Pages {
+        inner: Some(wit::paginate(
+            service,
+            operation,
+            region,
+            &input.to_string(),
+        )),
+    }
+}
+
+/// Iterates over the items of one list member of every page.
+///
+/// `member` names the list in each page's output (`"Volumes"`); a page
+/// without it contributes nothing. For nested lists such as
+/// `Reservations[].Instances[]`, iterate over [`paginate`] instead.
+pub fn paginate_items(
+    service: &str,
+    operation: &str,
+    region: &str,
+    input: &Value,
+    member: &str,
+) -> Items {
+    Items {
+        pages: paginate(service, operation, region, input),
+        member: member.to_string(),
+        current: Vec::new().into_iter(),
+    }
+}
+
+/// The pages of a paginated call; see [`paginate`].
+#[derive(Debug)]
+pub struct Pages {
+    inner: Option<wit::Pages>,
+}
+
+impl Iterator for Pages {
+    type Item = Result<Value, AwsError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let pages = self.inner.as_ref()?;
+        match pages.next() {
+            Ok(Some(text)) => {
+                let page = parse_output(&text);
+                if page.is_err() {
+                    self.inner = None;
+                }
+                Some(page)
+            }
+            Ok(None) => {
+                self.inner = None;
+                None
+            }
+            Err(e) => {
+                self.inner = None;
+                Some(Err(e.into()))
+            }
+        }
+    }
+}
+
+/// The items of one list member across all pages; see [`paginate_items`].
+#[derive(Debug)]
+pub struct Items {
+    pages: Pages,
+    member: String,
+    current: std::vec::IntoIter<Value>,
+}
+
+impl Iterator for Items {
+    type Item = Result<Value, AwsError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.current.next() {
+                return Some(Ok(item));
+            }
+            let mut page = match self.pages.next()? {
+                Ok(page) => page,
+                Err(e) => return Some(Err(e)),
+            };
+            self.current = match page.get_mut(&self.member).map(Value::take) {
+                Some(Value::Array(items)) => items.into_iter(),
+                _ => Vec::new().into_iter(),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_well() {
+        let e = AwsError {
+            kind: ErrorKind::AccessDenied,
+            code: "UnauthorizedOperation".into(),
+            message: "not authorised".into(),
+            http_status: Some(403),
+            request_id: Some("r-1".into()),
+        };
+        assert!(e.is_denial());
+        assert_eq!(
+            e.to_string(),
+            "UnauthorizedOperation: not authorised (access-denied, HTTP 403, request r-1)"
+        );
+        let e = AwsError {
+            kind: ErrorKind::Transport,
+            code: String::new(),
+            ..e
+        };
+        assert!(!e.is_denial());
+        assert_eq!(
+            e.to_string(),
+            "not authorised (transport, HTTP 403, request r-1)"
+        );
+    }
+}

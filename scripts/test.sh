@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# scripts/test.sh: runs every test of the inventag host. Installs what a fresh
+# machine lacks (the wasm32-wasip2 target, .venv with a pinned moto and boto3),
+# builds the plugins into dist/, then runs
+#
+#   cargo test -p inventag --locked [ARGS...] -- --test-threads 2
+#
+# The Rust tests start their own moto servers on 127.0.0.1 through
+# INVENTAG_MOTO_SERVER and seed them with INVENTAG_PYTHON.
+#
+# Usage: scripts/test.sh [extra cargo test args, e.g. a test name filter]
+#        Arguments after `--` go to the test binaries, after --test-threads 2.
+# Env:   CARGO_TARGET_DIR (default $HOME/.cache/inventag/target)
+
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "$REPO_ROOT"
+need_cmd cargo "install Rust with rustup: https://rustup.rs"
+
+ensure_wasm_target
+ensure_venv
+"$REPO_ROOT/scripts/build-plugins.sh" --locked
+
+# Split the caller's arguments at `--`: cargo's own before, the test
+# harness's after.
+cargo_args=()
+harness_args=()
+seen_separator=0
+for arg in "$@"; do
+    if ((seen_separator)); then
+        harness_args+=("$arg")
+    elif [[ "$arg" == "--" ]]; then
+        seen_separator=1
+    else
+        cargo_args+=("$arg")
+    fi
+done
+
+# Tests reach AWS only through the moto servers they start: no ambient
+# credentials or profiles, no metadata endpoint.
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_SECURITY_TOKEN \
+    AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE \
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI MOTO_ACCOUNT_ID
+
+# Ambient AWS config files must not leak into the tests; a test that wants
+# profiles writes its own files and points these variables at them.
+export AWS_CONFIG_FILE=/dev/null
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null
+
+export INVENTAG_PYTHON="$VENV_DIR/bin/python"
+export INVENTAG_MOTO_SERVER="$VENV_DIR/bin/moto_server"
+export INVENTAG_PLUGIN_DIR="$REPO_ROOT/dist/plugins"
+export INVENTAG_TEST_PLUGIN_DIR="$REPO_ROOT/dist/test-plugins"
+export AWS_EC2_METADATA_DISABLED=true
+
+log "cargo test -p inventag --locked ${cargo_args[*]} -- --test-threads 2 ${harness_args[*]}"
+cargo test -p inventag --locked "${cargo_args[@]}" -- --test-threads 2 "${harness_args[@]}"

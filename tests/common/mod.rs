@@ -1,0 +1,145 @@
+//! Shared harness for the end-to-end tests: a moto server on a free
+//! loopback port, the seeding script, the built plugins, and the
+//! `inventag` binary. `scripts/test.sh` sets the variables these read.
+#![allow(dead_code)]
+
+use std::{
+    net::{TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test.sh"))
+}
+
+/// The directory of the shipped plugins.
+pub fn plugin_dir() -> PathBuf {
+    PathBuf::from(required_env("INVENTAG_PLUGIN_DIR"))
+}
+
+/// The directory of the test-only plugins.
+pub fn test_plugin_dir() -> PathBuf {
+    PathBuf::from(required_env("INVENTAG_TEST_PLUGIN_DIR"))
+}
+
+/// A moto server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Moto {
+    /// Starts moto and waits until it accepts connections.
+    pub fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = std::env::var("INVENTAG_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {server}: {e}"));
+        let moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the seeding script created and read back.
+pub struct Seeded {
+    /// The accounts file it wrote.
+    pub accounts_file: PathBuf,
+    /// The directory of the AWS config and credentials files.
+    pub profile_dir: PathBuf,
+    /// The manifest: accounts, regions and the expected resources.
+    pub manifest: Value,
+}
+
+/// Seeds moto with the EC2 fixture, in `dir`.
+pub fn seed(moto: &Moto, dir: &Path, accounts: &str, regions: &str) -> Seeded {
+    let python = std::env::var("INVENTAG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let profile_dir = dir.join("aws");
+    let manifest_path = dir.join("manifest.json");
+    let accounts_file = dir.join("accounts.json");
+    let out = Command::new(python)
+        .arg(repo().join("tests/fixtures/seed.py"))
+        .args(["--accounts", accounts, "--regions", regions])
+        .arg("--profile-dir")
+        .arg(&profile_dir)
+        .arg("--manifest")
+        .arg(&manifest_path)
+        .arg("--accounts-file")
+        .arg(&accounts_file)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("cannot run the seeding script");
+    assert!(out.status.success(), "seeding failed: {}", String::from_utf8_lossy(&out.stderr));
+    let manifest = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    Seeded { accounts_file, profile_dir, manifest }
+}
+
+/// Runs `inventag` with `args`, reaching moto through the seeded profiles
+/// and nothing else from the environment's AWS settings.
+pub fn inventag(moto: Option<&Moto>, profile_dir: Option<&Path>, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inventag"));
+    cmd.args(args);
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true");
+    if let Some(m) = moto {
+        cmd.env("AWS_ENDPOINT_URL", &m.url);
+    }
+    if let Some(dir) = profile_dir {
+        cmd.env("AWS_CONFIG_FILE", dir.join("config")).env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("cannot run inventag")
+}
+
+/// The single file of `dir` with `extension`, parsed as JSON.
+pub fn read_json_bom(dir: &Path) -> Value {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "expected one JSON BOM in {}, found {files:?}", dir.display());
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("inventag-bom-") && name.ends_with(".json"), "unexpected name {name}");
+    serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).expect("the BOM is not valid JSON")
+}
+
+/// A plugin directory holding copies of the named plugin files.
+pub fn plugin_set(dir: &Path, files: &[PathBuf]) -> PathBuf {
+    let set = dir.join("plugins");
+    std::fs::create_dir_all(&set).unwrap();
+    for f in files {
+        std::fs::copy(f, set.join(f.file_name().unwrap())).unwrap();
+    }
+    set
+}

@@ -1,0 +1,108 @@
+//! A whole `inventag run` against moto: two accounts reached through
+//! their own profiles, two regions each, the real EC2 collector and JSON
+//! formatter. The BOM must list exactly what moto holds, tags intact.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+type Key = (String, String, String, String);
+
+fn key(v: &Value, type_field: &str) -> Key {
+    let s = |f: &str| v[f].as_str().unwrap_or_default().to_owned();
+    (s("account_id"), s("region"), s(type_field), s("id"))
+}
+
+#[test]
+fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded = common::seed(&moto, tmp.path(), "111111111111,222222222222", "us-east-1,eu-west-1");
+    let out_dir = tmp.path().join("out");
+    let plugin_dir = common::plugin_dir();
+
+    let output = common::inventag(
+        Some(&moto),
+        Some(&seeded.profile_dir),
+        &[
+            "run",
+            "--accounts-file",
+            seeded.accounts_file.to_str().unwrap(),
+            "--formats",
+            "json",
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+            "--plugin-dir",
+            plugin_dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "inventag failed ({:?}):\n{stderr}", output.status.code());
+
+    let bom = common::read_json_bom(&out_dir);
+    let resources = bom["resources"].as_array().expect("resources array");
+    let expected = seeded.manifest["expected"].as_array().expect("expected array");
+    assert!(expected.len() >= 60, "the fixture should hold a real spread, got {}", expected.len());
+
+    let wanted: BTreeMap<Key, &Value> = expected.iter().map(|e| (key(e, "resource_type"), e)).collect();
+    let got: BTreeMap<Key, &Value> = resources.iter().map(|r| (key(r, "resource_type"), r)).collect();
+    assert_eq!(got.len(), resources.len(), "a resource appears twice in the BOM");
+    let missing: Vec<_> = wanted.keys().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<_> = got.keys().filter(|k| !wanted.contains_key(*k)).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+
+    for (k, want) in &wanted {
+        assert_eq!(got[k]["tags"], want["tags"], "tags differ for {k:?}");
+        assert_eq!(got[k]["service"], "ec2");
+    }
+
+    let accounts: BTreeSet<&str> = resources.iter().filter_map(|r| r["account_id"].as_str()).collect();
+    let regions: BTreeSet<&str> = resources.iter().filter_map(|r| r["region"].as_str()).collect();
+    assert_eq!(accounts, BTreeSet::from(["111111111111", "222222222222"]));
+    assert_eq!(regions, BTreeSet::from(["eu-west-1", "us-east-1"]));
+
+    // The awkward tags the fixture seeds arrive as written.
+    let all_tags: Vec<(&str, &str)> = resources
+        .iter()
+        .flat_map(|r| r["tags"].as_array().unwrap().iter())
+        .map(|t| (t["key"].as_str().unwrap(), t["value"].as_str().unwrap()))
+        .collect();
+    assert!(all_tags.iter().any(|(_, v)| v.is_empty()), "an empty tag value was lost");
+    assert!(all_tags.iter().any(|(k, _)| k.starts_with("aws:")), "an aws: key was lost");
+    assert!(all_tags.iter().any(|(_, v)| v.starts_with('=')), "a value starting with = was lost");
+    assert!(all_tags.iter().any(|(k, v)| !k.is_ascii() && !v.is_ascii()), "unicode tags were lost");
+
+    // Every target is covered and ended ok: 2 accounts × 2 regions × 1 collector.
+    let coverage = bom["coverage"].as_array().expect("coverage array");
+    assert_eq!(coverage.len(), 4, "{coverage:#?}");
+    assert!(coverage.iter().all(|c| c["outcome"] == "ok"), "{coverage:#?}");
+    assert_eq!(bom["schema_version"].as_str().map(|s| !s.is_empty()), Some(true));
+}
+
+#[test]
+fn run_help_documents_every_flag() {
+    let output = common::inventag(None, None, &["run", "--help"], &[]);
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--accounts-file",
+        "--formats",
+        "--output-dir",
+        "--regions",
+        "--plugin-dir",
+        "--endpoint-url",
+        "--concurrency",
+        "--plugin-deadline",
+        "--plugin-memory",
+        "--log-level",
+        "--quiet",
+        "--verbose",
+    ] {
+        let line = help.lines().find(|l| l.contains(flag)).unwrap_or_else(|| panic!("{flag} missing:\n{help}"));
+        let described = help.split(flag).nth(1).is_some_and(|rest| rest.trim_start().len() > 20);
+        assert!(described, "{flag} has no description: {line}");
+    }
+}

@@ -88,6 +88,7 @@ pub struct CollectorState {
     sandbox: Sandbox,
     aws: Option<AwsAccess>,
     account_id: String,
+    call_region: String,
     record_region: String,
     max_records: u64,
     records: Vec<bom::Resource>,
@@ -112,7 +113,14 @@ impl LoadedCollector {
             .instantiate_pre(&component)
             .and_then(CollectorPluginPre::new)
             .map_err(|e| format!("cannot link as a collector: {e:#}"))?;
-        let state = CollectorState::new(rt, None, file.display().to_string(), "describe".into(), String::new(), String::new());
+        let state = CollectorState::new(
+            rt,
+            None,
+            file.display().to_string(),
+            "describe".into(),
+            String::new(),
+            (String::new(), String::new()),
+        );
         let mut store = host::new_store(&rt.engine, state);
         let instance = pre.instantiate_async(&mut store).await.map_err(|e| describe_failure(&e, "the collector"))?;
         let info = instance
@@ -152,7 +160,7 @@ impl LoadedCollector {
             label.clone(),
             scope,
             spec.account_id.clone(),
-            spec.record_region.clone(),
+            (spec.region.clone(), spec.record_region.clone()),
         );
         let mut store = host::new_store(&rt.engine, state);
         let target = types::Target {
@@ -216,12 +224,13 @@ impl CollectorState {
         plugin: String,
         scope: String,
         account_id: String,
-        record_region: String,
+        (call_region, record_region): (String, String),
     ) -> CollectorState {
         CollectorState {
             sandbox: Sandbox::new(&rt.limits, plugin, scope),
             aws,
             account_id,
+            call_region,
             record_region,
             max_records: rt.limits.max_records,
             records: Vec::new(),
@@ -244,7 +253,10 @@ impl CollectorState {
         if r.account_id != self.account_id {
             return Err(bad("account-id", format!("is {:?}, but the target is {}", r.account_id, self.account_id)));
         }
-        if r.region != self.record_region {
+        // A global collector runs in its service's home region; its records
+        // may name that region or `global`, and are filed under `global`.
+        let global = self.record_region == "global" && r.region == self.call_region;
+        if r.region != self.record_region && !global {
             return Err(bad("region", format!("is {:?}, but the target is {}", r.region, self.record_region)));
         }
         for (field, value) in [("id", &r.id), ("service", &r.service), ("resource-type", &r.resource_type)] {
@@ -258,7 +270,7 @@ impl CollectorState {
         }
         Ok(bom::Resource {
             account_id: r.account_id,
-            region: r.region,
+            region: self.record_region.clone(),
             service: r.service,
             resource_type: r.resource_type,
             id: r.id,

@@ -93,7 +93,10 @@ impl Pages {
                 format!("{}:{} returned a token it had returned before", self.service, self.operation),
             ));
         }
-        let input = self.input.as_object_mut().expect("inputs are objects");
+        let Some(input) = self.input.as_object_mut() else {
+            self.done = true;
+            return Err(CallError::host(ErrorKind::InvalidInput, "InvalidInput", "the input must be a JSON object".into()));
+        };
         for (name, token) in pager.input_token.items().iter().zip(tokens) {
             match token {
                 Some(t) => input.insert((*name).to_owned(), t),

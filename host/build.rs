@@ -17,7 +17,10 @@ fn main() {
     let mut out = String::from("pub(crate) static EMBEDDED: &[(&str, &[u8])] = &[\n");
     for name in &names {
         let path = dir.join(format!("{name}.json.gz"));
-        out.push_str(&format!("    ({name:?}, include_bytes!({:?})),\n", path.display().to_string()));
+        out.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     out.push_str("];\n");
     let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("catalogue_index.rs");

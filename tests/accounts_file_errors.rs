@@ -24,22 +24,28 @@ fn run_with(name: &str, content: &str) -> (i32, String) {
     );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "inventag panicked:\n{stderr}");
-    assert!(stderr.contains(file.to_str().unwrap()), "the message does not name the file:\n{stderr}");
+    assert!(
+        stderr.contains(file.to_str().unwrap()),
+        "the message does not name the file:\n{stderr}"
+    );
     assert!(!tmp.path().join("out").exists(), "nothing should be written for a bad accounts file");
     (out.status.code().unwrap_or(-1), stderr)
 }
 
 #[test]
 fn bad_json_names_the_file_and_the_position() {
-    let (code, stderr) = run_with("accounts.json", "{\"accounts\": [ {\"account_id\": \"123456789012\" ");
+    let (code, stderr) =
+        run_with("accounts.json", "{\"accounts\": [ {\"account_id\": \"123456789012\" ");
     assert_ne!(code, 0);
     assert!(stderr.contains("not valid JSON") && stderr.contains("line"), "{stderr}");
 }
 
 #[test]
 fn unknown_field_is_named() {
-    let (code, stderr) =
-        run_with("accounts.json", r#"{"accounts":[{"account_id":"123456789012","profile":"prod"}]}"#);
+    let (code, stderr) = run_with(
+        "accounts.json",
+        r#"{"accounts":[{"account_id":"123456789012","profile":"prod"}]}"#,
+    );
     assert_ne!(code, 0);
     assert!(stderr.contains("accounts[0]") && stderr.contains("`profile`"), "{stderr}");
 }
@@ -48,7 +54,10 @@ fn unknown_field_is_named() {
 fn numeric_account_id_is_refused_with_the_number_read() {
     let (code, stderr) = run_with("accounts.json", r#"{"accounts":[{"account_id":123456789012}]}"#);
     assert_ne!(code, 0);
-    assert!(stderr.contains("accounts[0].account_id") && stderr.contains("123456789012"), "{stderr}");
+    assert!(
+        stderr.contains("accounts[0].account_id") && stderr.contains("123456789012"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -62,7 +71,10 @@ fn short_account_id_is_refused() {
 fn unquoted_yaml_account_id_is_refused() {
     let (code, stderr) = run_with("accounts.yaml", "accounts:\n  - account_id: 012345678901\n");
     assert_ne!(code, 0);
-    assert!(stderr.contains("accounts[0].account_id") && stderr.contains("012345678901"), "{stderr}");
+    assert!(
+        stderr.contains("accounts[0].account_id") && stderr.contains("012345678901"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -8,7 +8,10 @@ mod common;
 use std::{
     io::Read,
     net::TcpListener,
-    sync::{Arc, atomic::{AtomicBool, Ordering}},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 const SENTINEL: &str = "sentinel-value-that-must-not-leak-7f3a";
@@ -63,14 +66,28 @@ fn sandboxed_collector_gets_an_error_for_files_env_and_sockets_and_the_run_keeps
     let bom = common::read_json_bom(&out_dir);
     let text = bom.to_string();
     assert!(!text.contains(SENTINEL), "an environment value reached the BOM");
-    assert!(!stdout.contains("sandbox-probe") && !stderr.contains("hello from the probe"), "plugin stdio leaked");
+    assert!(
+        !stdout.contains("sandbox-probe") && !stderr.contains("hello from the probe"),
+        "plugin stdio leaked"
+    );
 
     let resources = bom["resources"].as_array().unwrap();
-    let probe = resources.iter().find(|r| r["service"] == "sandbox-probe").expect("the probe record");
+    let probe =
+        resources.iter().find(|r| r["service"] == "sandbox-probe").expect("the probe record");
     let attempts = probe["attributes"]["attempts"].as_array().expect("attempts");
     let tried: Vec<&str> = attempts.iter().filter_map(|a| a["what"].as_str()).collect();
-    for needed in ["/etc/hostname", "/etc/passwd", "HOME", "AWS_SECRET_ACCESS_KEY", "INVENTAG_SANDBOX_SENTINEL", "47811"] {
-        assert!(tried.iter().any(|w| w.contains(needed)), "the probe did not try {needed}: {tried:?}");
+    for needed in [
+        "/etc/hostname",
+        "/etc/passwd",
+        "HOME",
+        "AWS_SECRET_ACCESS_KEY",
+        "INVENTAG_SANDBOX_SENTINEL",
+        "47811",
+    ] {
+        assert!(
+            tried.iter().any(|w| w.contains(needed)),
+            "the probe did not try {needed}: {tried:?}"
+        );
     }
     for attempt in attempts {
         let what = attempt["what"].as_str().unwrap_or_default();

@@ -19,7 +19,8 @@ fn key(v: &Value, type_field: &str) -> Key {
 fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let moto = common::Moto::start();
-    let seeded = common::seed(&moto, tmp.path(), "111111111111,222222222222", "us-east-1,eu-west-1");
+    let seeded =
+        common::seed(&moto, tmp.path(), "111111111111,222222222222", "us-east-1,eu-west-1");
     let out_dir = tmp.path().join("out");
     let plugin_dir = common::plugin_dir();
 
@@ -47,8 +48,10 @@ fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_in
     let expected = seeded.manifest["expected"].as_array().expect("expected array");
     assert!(expected.len() >= 60, "the fixture should hold a real spread, got {}", expected.len());
 
-    let wanted: BTreeMap<Key, &Value> = expected.iter().map(|e| (key(e, "resource_type"), e)).collect();
-    let got: BTreeMap<Key, &Value> = resources.iter().map(|r| (key(r, "resource_type"), r)).collect();
+    let wanted: BTreeMap<Key, &Value> =
+        expected.iter().map(|e| (key(e, "resource_type"), e)).collect();
+    let got: BTreeMap<Key, &Value> =
+        resources.iter().map(|r| (key(r, "resource_type"), r)).collect();
     assert_eq!(got.len(), resources.len(), "a resource appears twice in the BOM");
     let missing: Vec<_> = wanted.keys().filter(|k| !got.contains_key(*k)).collect();
     let extra: Vec<_> = got.keys().filter(|k| !wanted.contains_key(*k)).collect();
@@ -59,7 +62,8 @@ fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_in
         assert_eq!(got[k]["service"], "ec2");
     }
 
-    let accounts: BTreeSet<&str> = resources.iter().filter_map(|r| r["account_id"].as_str()).collect();
+    let accounts: BTreeSet<&str> =
+        resources.iter().filter_map(|r| r["account_id"].as_str()).collect();
     let regions: BTreeSet<&str> = resources.iter().filter_map(|r| r["region"].as_str()).collect();
     assert_eq!(accounts, BTreeSet::from(["111111111111", "222222222222"]));
     assert_eq!(regions, BTreeSet::from(["eu-west-1", "us-east-1"]));
@@ -101,7 +105,10 @@ fn run_help_documents_every_flag() {
         "--quiet",
         "--verbose",
     ] {
-        let line = help.lines().find(|l| l.contains(flag)).unwrap_or_else(|| panic!("{flag} missing:\n{help}"));
+        let line = help
+            .lines()
+            .find(|l| l.contains(flag))
+            .unwrap_or_else(|| panic!("{flag} missing:\n{help}"));
         let described = help.split(flag).nth(1).is_some_and(|rest| rest.trim_start().len() > 20);
         assert!(described, "{flag} has no description: {line}");
     }

@@ -121,8 +121,13 @@ impl Bom {
     /// one identity, keeping the first. Returns how many were dropped.
     pub fn normalise(&mut self) -> usize {
         self.resources.sort_by(|a, b| {
-            (&a.account_id, &a.region, &a.service, &a.resource_type, &a.id)
-                .cmp(&(&b.account_id, &b.region, &b.service, &b.resource_type, &b.id))
+            (&a.account_id, &a.region, &a.service, &a.resource_type, &a.id).cmp(&(
+                &b.account_id,
+                &b.region,
+                &b.service,
+                &b.resource_type,
+                &b.id,
+            ))
         });
         let before = self.resources.len();
         let mut seen = std::collections::HashSet::new();

@@ -103,7 +103,11 @@ fn parse_endpoint(text: &str) -> Result<String, String> {
     let ok = (text.starts_with("http://") || text.starts_with("https://"))
         && !text.contains(char::is_whitespace)
         && text.len() > "http://".len();
-    if ok { Ok(text.to_owned()) } else { Err(format!("{text:?} is not an http:// or https:// URL")) }
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?} is not an http:// or https:// URL"))
+    }
 }
 
 fn init_logging(cli: &Cli) {

@@ -17,7 +17,7 @@ use crate::{
     credentials::{self, ResolveOptions},
     gateway::{Caller, Gateway, GatewayOptions},
     output::{OutputDir, OutputError},
-    runtime::{LoadError, Limits, Runtime},
+    runtime::{Limits, LoadError, Runtime},
     scheduler::{self, AccountPlan, SchedulerOptions},
     validator::Grants,
 };
@@ -129,12 +129,16 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     }
     if plugins.collectors.is_empty() {
         let problems: Vec<String> = plugins.problems.iter().map(|p| format!("\n  {p}")).collect();
-        return Err(RunError::NoCollectors { dir: options.plugin_dir.clone(), problems: problems.concat() });
+        return Err(RunError::NoCollectors {
+            dir: options.plugin_dir.clone(),
+            problems: problems.concat(),
+        });
     }
     let mut formatters = Vec::new();
     for format in &options.formats {
         let Some(f) = plugins.formatters.iter().find(|f| &f.info.format == format) else {
-            let available: Vec<&str> = plugins.formatters.iter().map(|f| f.info.format.as_str()).collect();
+            let available: Vec<&str> =
+                plugins.formatters.iter().map(|f| f.info.format.as_str()).collect();
             return Err(RunError::UnknownFormat {
                 format: format.clone(),
                 dir: options.plugin_dir.clone(),
@@ -146,8 +150,11 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     let output = OutputDir::open(&options.output_dir)?;
 
     let gateway = Arc::new(
-        Gateway::new(GatewayOptions { endpoint_url: options.endpoint_url.clone(), ..Default::default() })
-            .map_err(|e| RunError::Gateway(e.to_string()))?,
+        Gateway::new(GatewayOptions {
+            endpoint_url: options.endpoint_url.clone(),
+            ..Default::default()
+        })
+        .map_err(|e| RunError::Gateway(e.to_string()))?,
     );
     let resolve = ResolveOptions { endpoint_url: options.endpoint_url.clone() };
     let mut plans = Vec::new();
@@ -183,18 +190,29 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
                 }
             },
         };
-        plans.push(AccountPlan { account_id: account.account_id.to_string(), account_name: name, regions, credentials: creds });
+        plans.push(AccountPlan {
+            account_id: account.account_id.to_string(),
+            account_name: name,
+            regions,
+            credentials: creds,
+        });
     }
 
     let targets = scheduler::targets(&plans, &plugins.collectors, &gateway);
-    let mut bom = scheduler::collect(runtime.clone(), targets, &SchedulerOptions { concurrency: options.concurrency }).await;
+    let mut bom = scheduler::collect(
+        runtime.clone(),
+        targets,
+        &SchedulerOptions { concurrency: options.concurrency },
+    )
+    .await;
     bom.coverage.extend(host_coverage);
     let dropped = bom.normalise();
     if dropped > 0 {
         tracing::info!(dropped, "dropped resources reported twice under one ARN");
     }
 
-    let mut regions: Vec<String> = plans.iter().flat_map(|p| p.regions.iter().map(|r| r.to_string())).collect();
+    let mut regions: Vec<String> =
+        plans.iter().flat_map(|p| p.regions.iter().map(|r| r.to_string())).collect();
     regions.sort();
     regions.dedup();
     let run = RunMetadata {
@@ -202,7 +220,11 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         started_at,
         finished_at: bom::now_iso8601(),
         inventag_version: crate::VERSION.into(),
-        accounts: accounts.accounts.iter().map(|a| (a.account_id.to_string(), a.name().to_owned())).collect(),
+        accounts: accounts
+            .accounts
+            .iter()
+            .map(|a| (a.account_id.to_string(), a.name().to_owned()))
+            .collect(),
         regions,
         collectors: plugins.collectors.iter().map(|c| c.label()).collect(),
     };
@@ -212,7 +234,14 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         .iter()
         .filter(|c| c.outcome != Outcome::Ok)
         .map(|c| {
-            format!("{} {} {}: {:?}: {}", c.account_id, c.region, c.collector, c.outcome, c.messages.join("; "))
+            format!(
+                "{} {} {}: {:?}: {}",
+                c.account_id,
+                c.region,
+                c.collector,
+                c.outcome,
+                c.messages.join("; ")
+            )
         })
         .collect();
     let stamp = run.started_at.clone();
@@ -254,7 +283,10 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
 }
 
 /// The regions enabled for an account, by `ec2:DescribeRegions`.
-async fn discover_regions(gateway: &Gateway, creds: &credentials::AccountCredentials) -> Result<Vec<Region>, String> {
+async fn discover_regions(
+    gateway: &Gateway,
+    creds: &credentials::AccountCredentials,
+) -> Result<Vec<Region>, String> {
     let output = gateway
         .call(&host_caller(), creds, "ec2", "DescribeRegions", "us-east-1", &json!({}))
         .await

@@ -18,7 +18,8 @@ pub fn repo() -> PathBuf {
 }
 
 fn required_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test.sh"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test.sh"))
 }
 
 /// The directory of the shipped plugins.
@@ -102,10 +103,21 @@ pub fn seed(moto: &Moto, dir: &Path, accounts: &str, regions: &str) -> Seeded {
 
 /// Runs `inventag` with `args`, reaching moto through the seeded profiles
 /// and nothing else from the environment's AWS settings.
-pub fn inventag(moto: Option<&Moto>, profile_dir: Option<&Path>, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+pub fn inventag(
+    moto: Option<&Moto>,
+    profile_dir: Option<&Path>,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_inventag"));
     cmd.args(args);
-    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"] {
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("AWS_EC2_METADATA_DISABLED", "true");
@@ -113,7 +125,8 @@ pub fn inventag(moto: Option<&Moto>, profile_dir: Option<&Path>, args: &[&str], 
         cmd.env("AWS_ENDPOINT_URL", &m.url);
     }
     if let Some(dir) = profile_dir {
-        cmd.env("AWS_CONFIG_FILE", dir.join("config")).env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
+        cmd.env("AWS_CONFIG_FILE", dir.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
     }
     for (k, v) in extra_env {
         cmd.env(k, v);

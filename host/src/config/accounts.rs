@@ -250,7 +250,10 @@ impl AccountsFile {
 
     fn check(&self) -> Result<(), AccountsFileError> {
         if self.accounts.is_empty() {
-            return Err(field_error("accounts".into(), "lists no account; add at least one".into()));
+            return Err(field_error(
+                "accounts".into(),
+                "lists no account; add at least one".into(),
+            ));
         }
         let mut seen = HashSet::new();
         for (i, account) in self.accounts.iter().enumerate() {
@@ -359,7 +362,8 @@ mod tests {
 
     #[test]
     fn numeric_account_id_is_refused_with_what_was_read() {
-        let (field, msg) = field_of(json(r#"{"accounts":[{"account_id":123456789012}]}"#).unwrap_err());
+        let (field, msg) =
+            field_of(json(r#"{"accounts":[{"account_id":123456789012}]}"#).unwrap_err());
         assert_eq!(field, "accounts[0].account_id");
         assert!(msg.contains("123456789012") && msg.contains("quoted"), "{msg}");
     }
@@ -373,7 +377,8 @@ mod tests {
 
     #[test]
     fn unknown_field_is_named() {
-        let err = json(r#"{"accounts":[{"account_id":"123456789012","role_arm":"x"}]}"#).unwrap_err();
+        let err =
+            json(r#"{"accounts":[{"account_id":"123456789012","role_arm":"x"}]}"#).unwrap_err();
         let (field, msg) = field_of(err);
         assert!(field.starts_with("accounts[0]"), "{field}");
         assert!(msg.contains("role_arm"), "{msg}");
@@ -402,8 +407,9 @@ mod tests {
 
     #[test]
     fn bad_region_is_refused() {
-        let (field, msg) =
-            field_of(json(r#"{"accounts":[{"account_id":"123456789012","regions":["../x"]}]}"#).unwrap_err());
+        let (field, msg) = field_of(
+            json(r#"{"accounts":[{"account_id":"123456789012","regions":["../x"]}]}"#).unwrap_err(),
+        );
         assert_eq!(field, "accounts[0].regions");
         assert!(msg.contains("../x"), "{msg}");
     }
@@ -433,7 +439,8 @@ mod example_files {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.starts_with("accounts") && (name.ends_with(".json") || name.ends_with(".yaml")) {
+            if name.starts_with("accounts") && (name.ends_with(".json") || name.ends_with(".yaml"))
+            {
                 let file = AccountsFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
                 assert!(!file.accounts.is_empty(), "{name}");
                 parsed += 1;

@@ -21,11 +21,12 @@ impl Region {
         let parts: Vec<&str> = name.split('-').collect();
         let words_ok = parts.len() >= 3
             && parts.len() <= 5
-            && parts[..parts.len() - 1]
-                .iter()
-                .all(|p| !p.is_empty() && p.len() <= 12 && p.bytes().all(|b| b.is_ascii_lowercase()));
+            && parts[..parts.len() - 1].iter().all(|p| {
+                !p.is_empty() && p.len() <= 12 && p.bytes().all(|b| b.is_ascii_lowercase())
+            });
         let last = parts.last().copied().unwrap_or_default();
-        let number_ok = !last.is_empty() && last.len() <= 2 && last.bytes().all(|b| b.is_ascii_digit());
+        let number_ok =
+            !last.is_empty() && last.len() <= 2 && last.bytes().all(|b| b.is_ascii_digit());
         if words_ok && number_ok {
             Ok(Region(name.to_owned()))
         } else {
@@ -69,7 +70,9 @@ mod tests {
 
     #[test]
     fn host_steering_strings_are_refused() {
-        for r in ["us-east-1.evil.example", "../x", "US-EAST-1", "us-east-1/", "", "us", "a-b-c-d-e-1"] {
+        for r in
+            ["us-east-1.evil.example", "../x", "US-EAST-1", "us-east-1/", "", "us", "a-b-c-d-e-1"]
+        {
             assert!(Region::parse(r).is_err(), "{r} should be refused");
         }
     }

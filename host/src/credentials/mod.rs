@@ -11,7 +11,12 @@
 //! 4. the default chain (environment, default profile, container and
 //!    instance roles, web identity).
 
-use std::{fmt, path::Path, sync::Arc, time::{Duration, SystemTime}};
+use std::{
+    fmt,
+    path::Path,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use aws_config::{BehaviorVersion, Region as SdkRegion, SdkConfig};
 use aws_credential_types::{
@@ -133,11 +138,12 @@ impl AccountCredentials {
                 return Ok(c.clone());
             }
         }
-        let creds = self.provider.provide_credentials().await.map_err(|e| CredentialError::Source {
-            account: self.account_id.to_string(),
-            method: self.method,
-            message: error_chain(&e),
-        })?;
+        let creds =
+            self.provider.provide_credentials().await.map_err(|e| CredentialError::Source {
+                account: self.account_id.to_string(),
+                method: self.method,
+                message: error_chain(&e),
+            })?;
         *cached = Some(creds.clone());
         Ok(creds)
     }
@@ -160,7 +166,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 async fn sdk_config(profile: Option<&str>, options: &ResolveOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(SdkRegion::new("us-east-1"));
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(SdkRegion::new("us-east-1"));
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }
@@ -193,12 +200,21 @@ pub async fn resolve(
             builder = builder.external_id(external_id.expose());
         }
         let provider = SharedCredentialsProvider::new(builder.build().await);
-        return Ok(Arc::new(AccountCredentials::from_provider(id, CredentialMethod::AssumeRole, provider)));
+        return Ok(Arc::new(AccountCredentials::from_provider(
+            id,
+            CredentialMethod::AssumeRole,
+            provider,
+        )));
     }
     if let Some(profile) = &account.profile_name {
         let config = sdk_config(Some(profile), options).await;
-        let provider = config.credentials_provider().ok_or_else(|| missing(CredentialMethod::Profile))?;
-        return Ok(Arc::new(AccountCredentials::from_provider(id, CredentialMethod::Profile, provider)));
+        let provider =
+            config.credentials_provider().ok_or_else(|| missing(CredentialMethod::Profile))?;
+        return Ok(Arc::new(AccountCredentials::from_provider(
+            id,
+            CredentialMethod::Profile,
+            provider,
+        )));
     }
     if let (Some(key), Some(secret)) = (&account.access_key_id, &account.secret_access_key) {
         check_private(file)?;
@@ -210,10 +226,15 @@ pub async fn resolve(
             "inventag-accounts-file",
         );
         let provider = SharedCredentialsProvider::new(creds);
-        return Ok(Arc::new(AccountCredentials::from_provider(id, CredentialMethod::AccountsFileKeys, provider)));
+        return Ok(Arc::new(AccountCredentials::from_provider(
+            id,
+            CredentialMethod::AccountsFileKeys,
+            provider,
+        )));
     }
     let config = sdk_config(None, options).await;
-    let provider = config.credentials_provider().ok_or_else(|| missing(CredentialMethod::DefaultChain))?;
+    let provider =
+        config.credentials_provider().ok_or_else(|| missing(CredentialMethod::DefaultChain))?;
     Ok(Arc::new(AccountCredentials::from_provider(id, CredentialMethod::DefaultChain, provider)))
 }
 

@@ -292,12 +292,14 @@ impl Catalogue {
         let index = EMBEDDED
             .binary_search_by(|(name, _)| (*name).cmp(service))
             .map_err(|_| CatalogueError::UnknownService(service.to_owned()))?;
-        let damaged = |message: String| CatalogueError::Damaged { service: service.to_owned(), message };
+        let damaged =
+            |message: String| CatalogueError::Damaged { service: service.to_owned(), message };
         let mut text = Vec::new();
         flate2::read::GzDecoder::new(EMBEDDED[index].1)
             .read_to_end(&mut text)
             .map_err(|e| damaged(e.to_string()))?;
-        let model: ServiceModel = serde_json::from_slice(&text).map_err(|e| damaged(e.to_string()))?;
+        let model: ServiceModel =
+            serde_json::from_slice(&text).map_err(|e| damaged(e.to_string()))?;
         let model = Arc::new(model);
         self.loaded.lock().expect("catalogue lock").insert(service.to_owned(), model.clone());
         Ok(model)
@@ -324,7 +326,10 @@ mod tests {
         let cat = Catalogue::new();
         assert!(matches!(cat.service("nope"), Err(CatalogueError::UnknownService(_))));
         let ec2 = cat.service("ec2").unwrap();
-        assert!(matches!(ec2.operation("DescribeNothing"), Err(CatalogueError::UnknownOperation { .. })));
+        assert!(matches!(
+            ec2.operation("DescribeNothing"),
+            Err(CatalogueError::UnknownOperation { .. })
+        ));
         assert!(cat.contains("s3") && !cat.contains("../s3"));
     }
 }

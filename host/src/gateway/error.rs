@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use super::{catalogue::CatalogueError, protocol::{ErrorBody, ProtocolError}};
+use super::{
+    catalogue::CatalogueError,
+    protocol::{ErrorBody, ProtocolError},
+};
 
 /// The class of a failed call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -87,14 +90,22 @@ const ACCESS_DENIED: &[&str] = &[
     "Forbidden",
 ];
 
-const EXPIRED: &[&str] = &["ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"];
+const EXPIRED: &[&str] =
+    &["ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"];
 
 const REGION_DISABLED: &[&str] = &["OptInRequired", "InvalidRegion", "UnrecognizedRegion"];
 
 impl CallError {
     /// An error the host raised itself, before or instead of sending.
     pub fn host(kind: ErrorKind, code: &str, message: String) -> CallError {
-        CallError { kind, code: code.to_owned(), message, http_status: None, request_id: None, expired_token: false }
+        CallError {
+            kind,
+            code: code.to_owned(),
+            message,
+            http_status: None,
+            request_id: None,
+            expired_token: false,
+        }
     }
 
     pub(super) fn from_catalogue(e: CatalogueError) -> CallError {
@@ -108,9 +119,13 @@ impl CallError {
 
     pub(super) fn from_protocol(e: ProtocolError) -> CallError {
         match e {
-            ProtocolError::Input(input) => CallError::host(ErrorKind::InvalidInput, "InvalidInput", input.to_string()),
+            ProtocolError::Input(input) => {
+                CallError::host(ErrorKind::InvalidInput, "InvalidInput", input.to_string())
+            }
             ProtocolError::Catalogue(c) => CallError::from_catalogue(c),
-            ProtocolError::Unsupported { .. } => CallError::host(ErrorKind::Unsupported, "UnsupportedProtocol", e.to_string()),
+            ProtocolError::Unsupported { .. } => {
+                CallError::host(ErrorKind::Unsupported, "UnsupportedProtocol", e.to_string())
+            }
             other => CallError::host(ErrorKind::Service, "UnparsableResponse", other.to_string()),
         }
     }
@@ -135,7 +150,11 @@ impl CallError {
         CallError::host(ErrorKind::Transport, "TransportError", message)
     }
 
-    pub(super) fn from_response(status: u16, body: ErrorBody, request_id: Option<String>) -> CallError {
+    pub(super) fn from_response(
+        status: u16,
+        body: ErrorBody,
+        request_id: Option<String>,
+    ) -> CallError {
         let code = if body.code.is_empty() { format!("Http{status}") } else { body.code };
         let code_str = code.as_str();
         let kind = if THROTTLING.contains(&code_str) || status == 429 {
@@ -177,7 +196,11 @@ mod tests {
     use super::*;
 
     fn response(status: u16, code: &str) -> CallError {
-        CallError::from_response(status, ErrorBody { code: code.into(), ..Default::default() }, None)
+        CallError::from_response(
+            status,
+            ErrorBody { code: code.into(), ..Default::default() },
+            None,
+        )
     }
 
     #[test]

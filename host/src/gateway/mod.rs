@@ -54,7 +54,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(10) }
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(10),
+        }
     }
 }
 
@@ -122,7 +126,13 @@ impl Gateway {
             .user_agent(concat!("inventag/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GatewayBuildError(e.to_string()))?;
-        Ok(Gateway { http, catalogue: Catalogue::new(), validator: Validator::new(), options, counters: Counters::default() })
+        Ok(Gateway {
+            http,
+            catalogue: Catalogue::new(),
+            validator: Validator::new(),
+            options,
+            counters: Counters::default(),
+        })
     }
 
     /// The operation catalogue.
@@ -139,8 +149,9 @@ impl Gateway {
         operation: &str,
         region: &str,
     ) -> Result<(Arc<ServiceModel>, Region), CallError> {
-        let region = Region::parse(region)
-            .map_err(|e| CallError::host(ErrorKind::InvalidInput, "InvalidRegion", e.to_string()))?;
+        let region = Region::parse(region).map_err(|e| {
+            CallError::host(ErrorKind::InvalidInput, "InvalidRegion", e.to_string())
+        })?;
         if !self.catalogue.contains(service) {
             self.counters.denied.fetch_add(1, Ordering::Relaxed);
             return Err(CallError::host(
@@ -151,7 +162,9 @@ impl Gateway {
         }
         let model = self.catalogue.service(service).map_err(CallError::from_catalogue)?;
         model.operation(operation).map_err(CallError::from_catalogue)?;
-        if let Verdict::Denied { rule, reason } = self.validator.check(&caller.grants, service, operation) {
+        if let Verdict::Denied { rule, reason } =
+            self.validator.check(&caller.grants, service, operation)
+        {
             self.counters.denied.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(caller = %caller.label, service, operation, rule, "call denied by the validator");
             return Err(CallError::host(ErrorKind::Denied, rule, reason));
@@ -202,7 +215,8 @@ impl Gateway {
         if let Some(url) = &self.options.endpoint_url {
             return url.trim_end_matches('/').to_owned();
         }
-        let suffix = if region.partition() == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
+        let suffix =
+            if region.partition() == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
         format!("https://{}.{}.{}", model.metadata.endpoint_prefix, region, suffix)
     }
 
@@ -214,7 +228,8 @@ impl Gateway {
         region: &Region,
         input: &Value,
     ) -> Result<Value, CallError> {
-        let wire = protocol::serialize(model, operation, input).map_err(CallError::from_protocol)?;
+        let wire =
+            protocol::serialize(model, operation, input).map_err(CallError::from_protocol)?;
         let url = format!("{}{}", self.endpoint(model, region), wire.path_and_query);
         let policy = &self.options.retry;
         let started = Instant::now();
@@ -225,10 +240,12 @@ impl Gateway {
             let creds = account.get().await.map_err(|e| {
                 CallError::host(ErrorKind::AccessDenied, "CredentialsUnavailable", e.to_string())
             })?;
-            let signed = signing::sign(&wire, &url, region.as_str(), model.metadata.signing_name(), &creds)
-                .map_err(|m| CallError::host(ErrorKind::InvalidInput, "SigningFailed", m))?;
+            let signed =
+                signing::sign(&wire, &url, region.as_str(), model.metadata.signing_name(), &creds)
+                    .map_err(|m| CallError::host(ErrorKind::InvalidInput, "SigningFailed", m))?;
             let mut request = self.http.request(
-                reqwest::Method::from_bytes(wire.method.as_bytes()).expect("protocol methods are valid"),
+                reqwest::Method::from_bytes(wire.method.as_bytes())
+                    .expect("protocol methods are valid"),
                 &url,
             );
             for (name, value) in wire.headers.iter().chain(signed.iter()) {
@@ -241,7 +258,11 @@ impl Gateway {
             };
             let error = match outcome {
                 Ok(value) => {
-                    tracing::debug!(attempts = attempt, elapsed_ms = started.elapsed().as_millis() as u64, "ok");
+                    tracing::debug!(
+                        attempts = attempt,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "ok"
+                    );
                     return Ok(value);
                 }
                 Err(error) => error,
@@ -256,14 +277,20 @@ impl Gateway {
                 return Err(error);
             }
             self.counters.retries.fetch_add(1, Ordering::Relaxed);
-            let ceiling = policy.base_delay.saturating_mul(1 << attempt.min(16)).min(policy.max_delay);
+            let ceiling =
+                policy.base_delay.saturating_mul(1 << attempt.min(16)).min(policy.max_delay);
             let delay = ceiling.mul_f64(fastrand::f64());
             tracing::debug!(attempt, code = %error.code, delay_ms = delay.as_millis() as u64, "retrying");
             tokio::time::sleep(delay).await;
         }
     }
 
-    async fn read(&self, model: &ServiceModel, operation: &str, response: reqwest::Response) -> Result<Value, CallError> {
+    async fn read(
+        &self,
+        model: &ServiceModel,
+        operation: &str,
+        response: reqwest::Response,
+    ) -> Result<Value, CallError> {
         let status = response.status().as_u16();
         let request_id = ["x-amzn-requestid", "x-amz-request-id"]
             .iter()
@@ -272,7 +299,8 @@ impl Gateway {
             .map(str::to_owned);
         let body = response.bytes().await.map_err(|e| CallError::transport(&e))?;
         if (200..300).contains(&status) {
-            return protocol::parse_output(model, operation, &body).map_err(CallError::from_protocol);
+            return protocol::parse_output(model, operation, &body)
+                .map_err(CallError::from_protocol);
         }
         let parsed = protocol::parse_error(model, &body);
         Err(CallError::from_response(status, parsed, request_id))

@@ -58,16 +58,27 @@ impl Pages {
             return Err(CallError::host(
                 ErrorKind::Service,
                 "PageCapReached",
-                format!("{}:{} reached the cap of {} pages", self.service, self.operation, self.fetched),
+                format!(
+                    "{}:{} reached the cap of {} pages",
+                    self.service, self.operation, self.fetched
+                ),
             ));
         }
         let output = self
             .gateway
-            .call(&self.caller, &self.account, &self.service, &self.operation, &self.region, &self.input)
+            .call(
+                &self.caller,
+                &self.account,
+                &self.service,
+                &self.operation,
+                &self.region,
+                &self.input,
+            )
             .await
             .inspect_err(|_| self.done = true)?;
         self.fetched += 1;
-        let model = self.gateway.catalogue().service(&self.service).map_err(CallError::from_catalogue)?;
+        let model =
+            self.gateway.catalogue().service(&self.service).map_err(CallError::from_catalogue)?;
         let Some(pager) = model.paginators.get(&self.operation) else {
             self.done = true;
             return Ok(Some(output));
@@ -90,12 +101,19 @@ impl Pages {
             return Err(CallError::host(
                 ErrorKind::Service,
                 "PaginationLoop",
-                format!("{}:{} returned a token it had returned before", self.service, self.operation),
+                format!(
+                    "{}:{} returned a token it had returned before",
+                    self.service, self.operation
+                ),
             ));
         }
         let Some(input) = self.input.as_object_mut() else {
             self.done = true;
-            return Err(CallError::host(ErrorKind::InvalidInput, "InvalidInput", "the input must be a JSON object".into()));
+            return Err(CallError::host(
+                ErrorKind::InvalidInput,
+                "InvalidInput",
+                "the input must be a JSON object".into(),
+            ));
         };
         for (name, token) in pager.input_token.items().iter().zip(tokens) {
             match token {
@@ -110,9 +128,9 @@ impl Pages {
 /// The token at `path` (`NextToken`, `Paging.Next`, `A || B`), or `None`
 /// when it is absent, null or empty.
 fn token_at(output: &Value, path: &str) -> Option<Value> {
-    path.split("||").map(str::trim).find_map(|p| {
-        lookup(output, p).filter(|v| !v.is_null() && v.as_str() != Some("")).cloned()
-    })
+    path.split("||")
+        .map(str::trim)
+        .find_map(|p| lookup(output, p).filter(|v| !v.is_null() && v.as_str() != Some("")).cloned())
 }
 
 fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {

@@ -37,6 +37,7 @@ pub(super) fn sign(
         SignableBody::Bytes(&request.body),
     )
     .map_err(|e| e.to_string())?;
-    let (instructions, _signature) = sigv4_sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
+    let (instructions, _signature) =
+        sigv4_sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
     Ok(instructions.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
 }

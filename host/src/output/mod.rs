@@ -52,8 +52,16 @@ impl OutputDir {
 
     /// Writes `bytes` as `inventag-bom-<stamp>.<extension>`, adding `-2`,
     /// `-3`, ... when that name is taken. Returns the path written.
-    pub fn write(&self, stamp: &str, extension: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
-        if extension.is_empty() || extension.len() > 10 || !extension.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    pub fn write(
+        &self,
+        stamp: &str,
+        extension: &str,
+        bytes: &[u8],
+    ) -> Result<PathBuf, OutputError> {
+        if extension.is_empty()
+            || extension.len() > 10
+            || !extension.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(OutputError::Extension(extension.to_owned()));
         }
         let stamp: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
@@ -78,7 +86,10 @@ impl OutputDir {
         }
         Err(OutputError::Write {
             file: self.path.join(format!("inventag-bom-{stamp}.{extension}")),
-            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "999 files of this name exist"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "999 files of this name exist",
+            ),
         })
     }
 }

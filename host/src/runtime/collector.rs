@@ -2,7 +2,10 @@
 //! to the gateway with the collector's own grants, and the `records` import
 //! checking and gathering what it emits.
 
-use std::{path::{Path, PathBuf}, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use serde_json::Value;
 use wasmtime::component::{Component, Linker, Resource};
@@ -10,7 +13,9 @@ use wasmtime::component::{Component, Linker, Resource};
 use super::{
     Runtime,
     bindings::{
-        aws, collector::{CollectorPlugin, CollectorPluginPre}, records, types,
+        aws,
+        collector::{CollectorPlugin, CollectorPluginPre},
+        records, types,
     },
     host::{self, Sandbox, describe_failure, wasi_view},
 };
@@ -107,7 +112,11 @@ pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Colle
 }
 
 impl LoadedCollector {
-    pub(super) async fn load(rt: &Runtime, file: &Path, component: Component) -> Result<LoadedCollector, String> {
+    pub(super) async fn load(
+        rt: &Runtime,
+        file: &Path,
+        component: Component,
+    ) -> Result<LoadedCollector, String> {
         let pre = rt
             .collector_linker
             .instantiate_pre(&component)
@@ -122,19 +131,31 @@ impl LoadedCollector {
             (String::new(), String::new()),
         );
         let mut store = host::new_store(&rt.engine, state);
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| describe_failure(&e, "the collector"))?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| describe_failure(&e, "the collector"))?;
         let info = instance
             .inventag_plugin_collector()
             .call_describe(&mut store)
             .await
             .map_err(|e| describe_failure(&e, "describe"))?;
-        if info.name.is_empty() || !info.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if info.name.is_empty()
+            || !info.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(format!("declares the name {:?}; use letters, digits, - and _", info.name));
         }
         let calls: Vec<(String, Vec<String>)> =
             info.calls.into_iter().map(|c| (c.service, c.operations)).collect();
-        let grants = Arc::new(Grants::new(calls.iter().map(|(s, ops)| (s.as_str(), ops.as_slice()))));
-        let info = CollectorInfo { name: info.name, version: info.version, summary: info.summary, global: info.global, calls };
+        let grants =
+            Arc::new(Grants::new(calls.iter().map(|(s, ops)| (s.as_str(), ops.as_slice()))));
+        let info = CollectorInfo {
+            name: info.name,
+            version: info.version,
+            summary: info.summary,
+            global: info.global,
+            calls,
+        };
         Ok(LoadedCollector { file: file.to_owned(), info, grants, pre })
     }
 
@@ -195,7 +216,10 @@ impl LoadedCollector {
             }
         };
         let outcome = if state.limit_reached {
-            messages.push(format!("{label} reached the cap of {} records for one target", state.max_records));
+            messages.push(format!(
+                "{label} reached the cap of {} records for one target",
+                state.max_records
+            ));
             Outcome::Incomplete
         } else {
             outcome
@@ -242,7 +266,8 @@ impl CollectorState {
 
     fn note(&mut self, service: &str, operation: &str, e: &CallError) {
         if e.kind == ErrorKind::Denied {
-            self.denials.push(format!("{service}:{operation} denied by rule {}: {}", e.code, e.message));
+            self.denials
+                .push(format!("{service}:{operation} denied by rule {}: {}", e.code, e.message));
         }
     }
 
@@ -251,15 +276,23 @@ impl CollectorState {
         let id = r.id.clone();
         let bad = |field: &str, why: String| format!("record {id:?}: field `{field}` {why}");
         if r.account_id != self.account_id {
-            return Err(bad("account-id", format!("is {:?}, but the target is {}", r.account_id, self.account_id)));
+            return Err(bad(
+                "account-id",
+                format!("is {:?}, but the target is {}", r.account_id, self.account_id),
+            ));
         }
         // A global collector runs in its service's home region; its records
         // may name that region or `global`, and are filed under `global`.
         let global = self.record_region == "global" && r.region == self.call_region;
         if r.region != self.record_region && !global {
-            return Err(bad("region", format!("is {:?}, but the target is {}", r.region, self.record_region)));
+            return Err(bad(
+                "region",
+                format!("is {:?}, but the target is {}", r.region, self.record_region),
+            ));
         }
-        for (field, value) in [("id", &r.id), ("service", &r.service), ("resource-type", &r.resource_type)] {
+        for (field, value) in
+            [("id", &r.id), ("service", &r.service), ("resource-type", &r.resource_type)]
+        {
             if value.is_empty() {
                 return Err(bad(field, "is empty".into()));
             }
@@ -307,13 +340,25 @@ fn to_wit(e: CallError) -> aws::AwsError {
 fn parse_input(input: &str) -> Result<Value, CallError> {
     match serde_json::from_str::<Value>(input) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(CallError::host(ErrorKind::InvalidInput, "InvalidInput", "the input must be a JSON object".into())),
-        Err(e) => Err(CallError::host(ErrorKind::InvalidInput, "InvalidInput", format!("the input is not JSON: {e}"))),
+        Ok(_) => Err(CallError::host(
+            ErrorKind::InvalidInput,
+            "InvalidInput",
+            "the input must be a JSON object".into(),
+        )),
+        Err(e) => Err(CallError::host(
+            ErrorKind::InvalidInput,
+            "InvalidInput",
+            format!("the input is not JSON: {e}"),
+        )),
     }
 }
 
 fn no_access() -> CallError {
-    CallError::host(ErrorKind::Denied, "NoAwsAccess", "AWS cannot be called while a collector describes itself".into())
+    CallError::host(
+        ErrorKind::Denied,
+        "NoAwsAccess",
+        "AWS cannot be called while a collector describes itself".into(),
+    )
 }
 
 impl aws::Host for CollectorState {
@@ -327,7 +372,17 @@ impl aws::Host for CollectorState {
         let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
         let result = match parse_input(&input) {
             Ok(input) => {
-                access.gateway.call(&access.caller, &access.credentials, &service, &operation, &region, &input).await
+                access
+                    .gateway
+                    .call(
+                        &access.caller,
+                        &access.credentials,
+                        &service,
+                        &operation,
+                        &region,
+                        &input,
+                    )
+                    .await
             }
             Err(e) => Err(e),
         };
@@ -350,27 +405,32 @@ impl aws::Host for CollectorState {
         let stream = match (&self.aws, parse_input(&input)) {
             (None, _) => PageStream(Err(Some(no_access()))),
             (Some(_), Err(e)) => PageStream(Err(Some(e))),
-            (Some(access), Ok(input)) => match access.gateway.admit(&access.caller, &service, &operation, &region) {
-                Err(e) => {
-                    self.note(&service, &operation, &e);
-                    PageStream(Err(Some(e)))
+            (Some(access), Ok(input)) => {
+                match access.gateway.admit(&access.caller, &service, &operation, &region) {
+                    Err(e) => {
+                        self.note(&service, &operation, &e);
+                        PageStream(Err(Some(e)))
+                    }
+                    Ok(_) => PageStream(Ok(access.gateway.paginate(
+                        access.caller.clone(),
+                        access.credentials.clone(),
+                        &service,
+                        &operation,
+                        &region,
+                        input,
+                    ))),
                 }
-                Ok(_) => PageStream(Ok(access.gateway.paginate(
-                    access.caller.clone(),
-                    access.credentials.clone(),
-                    &service,
-                    &operation,
-                    &region,
-                    input,
-                ))),
-            },
+            }
         };
         Ok(self.sandbox.table.push(stream)?)
     }
 }
 
 impl aws::HostPages for CollectorState {
-    async fn next(&mut self, this: Resource<PageStream>) -> wasmtime::Result<Result<Option<String>, aws::AwsError>> {
+    async fn next(
+        &mut self,
+        this: Resource<PageStream>,
+    ) -> wasmtime::Result<Result<Option<String>, aws::AwsError>> {
         let stream = self.sandbox.table.get_mut(&this)?;
         match &mut stream.0 {
             Err(pending) => Ok(match pending.take() {
@@ -395,9 +455,14 @@ impl aws::HostPages for CollectorState {
 const MAX_REJECTION_NOTES: usize = 20;
 
 impl records::Host for CollectorState {
-    async fn emit(&mut self, batch: Vec<types::Resource>) -> wasmtime::Result<Result<(), records::EmitError>> {
+    async fn emit(
+        &mut self,
+        batch: Vec<types::Resource>,
+    ) -> wasmtime::Result<Result<(), records::EmitError>> {
         if self.aws.is_none() {
-            return Ok(Err(records::EmitError::Invalid("records cannot be emitted while describing".into())));
+            return Ok(Err(records::EmitError::Invalid(
+                "records cannot be emitted while describing".into(),
+            )));
         }
         let mut first_error = None;
         for record in batch {

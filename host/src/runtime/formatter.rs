@@ -10,8 +10,7 @@ use super::{
     Runtime,
     bindings::{
         formatter::{
-            FormatterPlugin, FormatterPluginPre,
-            exports::inventag::plugin::formatter as wit,
+            FormatterPlugin, FormatterPluginPre, exports::inventag::plugin::formatter as wit,
         },
         types,
     },
@@ -70,24 +69,46 @@ pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Forma
 const BATCH: usize = 500;
 
 impl LoadedFormatter {
-    pub(super) async fn load(rt: &Runtime, file: &Path, component: Component) -> Result<LoadedFormatter, String> {
+    pub(super) async fn load(
+        rt: &Runtime,
+        file: &Path,
+        component: Component,
+    ) -> Result<LoadedFormatter, String> {
         let pre = rt
             .formatter_linker
             .instantiate_pre(&component)
             .and_then(FormatterPluginPre::new)
             .map_err(|e| format!("cannot link as a formatter: {e:#}"))?;
-        let state = FormatterState { sandbox: Sandbox::new(&rt.limits, file.display().to_string(), "describe".into()) };
+        let state = FormatterState {
+            sandbox: Sandbox::new(&rt.limits, file.display().to_string(), "describe".into()),
+        };
         let mut store = host::new_store(&rt.engine, state);
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| describe_failure(&e, "the formatter"))?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| describe_failure(&e, "the formatter"))?;
         let info = instance
             .inventag_plugin_formatter()
             .call_describe(&mut store)
             .await
             .map_err(|e| describe_failure(&e, "describe"))?;
-        if info.format.is_empty() || !info.format.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return Err(format!("declares the format {:?}; use lower-case letters, digits and -", info.format));
+        if info.format.is_empty()
+            || !info
+                .format
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(format!(
+                "declares the format {:?}; use lower-case letters, digits and -",
+                info.format
+            ));
         }
-        let info = FormatterInfo { name: info.name, version: info.version, summary: info.summary, format: info.format };
+        let info = FormatterInfo {
+            name: info.name,
+            version: info.version,
+            summary: info.summary,
+            format: info.format,
+        };
         Ok(LoadedFormatter { file: file.to_owned(), info, pre })
     }
 
@@ -97,9 +118,16 @@ impl LoadedFormatter {
     }
 
     /// Produces the document for `bom`.
-    pub async fn format(&self, rt: &Runtime, run: &RunMetadata, bom: &Bom) -> Result<Document, String> {
+    pub async fn format(
+        &self,
+        rt: &Runtime,
+        run: &RunMetadata,
+        bom: &Bom,
+    ) -> Result<Document, String> {
         let label = self.label();
-        let state = FormatterState { sandbox: Sandbox::new(&rt.limits, label.clone(), self.info.format.clone()) };
+        let state = FormatterState {
+            sandbox: Sandbox::new(&rt.limits, label.clone(), self.info.format.clone()),
+        };
         let mut store = host::new_store(&rt.engine, state);
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -115,7 +143,9 @@ impl LoadedFormatter {
         .await;
         let document = match result {
             Ok(Ok(doc)) => doc,
-            Ok(Err(message)) => return Err(format!("{label} could not write its document: {message}")),
+            Ok(Err(message)) => {
+                return Err(format!("{label} could not write its document: {message}"));
+            }
             Err(trap) => return Err(describe_failure(&trap, &label)),
         };
         if document.bytes.len() > rt.limits.max_document_bytes {
@@ -127,9 +157,15 @@ impl LoadedFormatter {
         }
         let ext = &document.extension;
         if ext.is_empty() || ext.len() > 10 || !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(format!("{label} returned the extension {ext:?}; use 1 to 10 letters or digits"));
+            return Err(format!(
+                "{label} returned the extension {ext:?}; use 1 to 10 letters or digits"
+            ));
         }
-        Ok(Document { bytes: document.bytes, extension: document.extension, media_type: document.media_type })
+        Ok(Document {
+            bytes: document.bytes,
+            extension: document.extension,
+            media_type: document.media_type,
+        })
     }
 }
 
@@ -142,7 +178,10 @@ fn metadata(run: &RunMetadata) -> wit::RunMetadata {
         accounts: run
             .accounts
             .iter()
-            .map(|(id, name)| wit::AccountRef { account_id: id.clone(), account_name: name.clone() })
+            .map(|(id, name)| wit::AccountRef {
+                account_id: id.clone(),
+                account_name: name.clone(),
+            })
             .collect(),
         regions: run.regions.clone(),
         collectors: run.collectors.clone(),
@@ -160,7 +199,11 @@ fn to_wit(r: &crate::bom::Resource) -> types::Resource {
         name: r.name.clone(),
         state: r.state.clone(),
         created_at: r.created_at.clone(),
-        tags: r.tags.iter().map(|t| types::Tag { key: t.key.clone(), value: t.value.clone() }).collect(),
+        tags: r
+            .tags
+            .iter()
+            .map(|t| types::Tag { key: t.key.clone(), value: t.value.clone() })
+            .collect(),
         attributes: r.attributes.clone(),
     }
 }

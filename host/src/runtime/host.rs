@@ -6,10 +6,7 @@ use std::time::Instant;
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder};
 
-use super::{
-    Limits,
-    bindings::log,
-};
+use super::{Limits, bindings::log};
 
 /// The sandbox part of a plugin's store state.
 pub(crate) struct Sandbox {
@@ -28,7 +25,10 @@ impl Sandbox {
         Sandbox {
             wasi: empty_wasi(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(64).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .instances(64)
+                .build(),
             deadline: Instant::now() + limits.deadline,
             plugin,
             scope,

@@ -115,8 +115,10 @@ impl Runtime {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
-        let collector_linker = collector::linker(&engine).map_err(|e| LoadError::Engine(e.to_string()))?;
-        let formatter_linker = formatter::linker(&engine).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let collector_linker =
+            collector::linker(&engine).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let formatter_linker =
+            formatter::linker(&engine).map_err(|e| LoadError::Engine(e.to_string()))?;
 
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (ticking, flag) = (engine.weak(), stop.clone());
@@ -132,7 +134,13 @@ impl Runtime {
                 }
             })
             .map_err(|e| LoadError::Engine(e.to_string()))?;
-        Ok(Runtime { engine, collector_linker, formatter_linker, limits, _ticker: EpochTicker { stop } })
+        Ok(Runtime {
+            engine,
+            collector_linker,
+            formatter_linker,
+            limits,
+            _ticker: EpochTicker { stop },
+        })
     }
 
     /// The limits in force.
@@ -144,7 +152,8 @@ impl Runtime {
     /// formatters by what they export. A file that fails is reported in
     /// [`Plugins::problems`] and the others still load.
     pub async fn load_dir(&self, dir: &Path) -> Result<Plugins, LoadError> {
-        let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Dir { dir: dir.to_owned(), source })?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|source| LoadError::Dir { dir: dir.to_owned(), source })?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
@@ -170,14 +179,19 @@ impl Runtime {
             .await
             .map_err(|e| fail(e.to_string()))?
             .map_err(|e| fail(format!("not a valid WebAssembly component: {e:#}")))?;
-        let exports: Vec<String> =
-            component.component_type().exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
         let has = |prefix: &str| exports.iter().any(|e| e.starts_with(prefix));
         if has("inventag:plugin/collector@") {
-            let loaded = collector::LoadedCollector::load(self, file, component).await.map_err(fail)?;
+            let loaded =
+                collector::LoadedCollector::load(self, file, component).await.map_err(fail)?;
             Ok(Loaded::Collector(Arc::new(loaded)))
         } else if has("inventag:plugin/formatter@") {
-            let loaded = formatter::LoadedFormatter::load(self, file, component).await.map_err(fail)?;
+            let loaded =
+                formatter::LoadedFormatter::load(self, file, component).await.map_err(fail)?;
             Ok(Loaded::Formatter(Arc::new(loaded)))
         } else {
             Err(fail(format!(

@@ -52,7 +52,11 @@ fn home_region(partition: &str) -> &'static str {
 }
 
 /// Every target of the plan.
-pub fn targets(accounts: &[AccountPlan], collectors: &[Arc<LoadedCollector>], gateway: &Arc<Gateway>) -> Vec<(Arc<LoadedCollector>, TargetSpec)> {
+pub fn targets(
+    accounts: &[AccountPlan],
+    collectors: &[Arc<LoadedCollector>],
+    gateway: &Arc<Gateway>,
+) -> Vec<(Arc<LoadedCollector>, TargetSpec)> {
     let mut out = Vec::new();
     for account in accounts {
         for collector in collectors {
@@ -66,14 +70,21 @@ pub fn targets(accounts: &[AccountPlan], collectors: &[Arc<LoadedCollector>], ga
                 credentials: account.credentials.clone(),
             };
             if collector.info.global {
-                let mut partitions: Vec<&str> = account.regions.iter().map(Region::partition).collect();
+                let mut partitions: Vec<&str> =
+                    account.regions.iter().map(Region::partition).collect();
                 partitions.dedup();
                 for partition in partitions {
-                    out.push((collector.clone(), spec(home_region(partition), "global", partition)));
+                    out.push((
+                        collector.clone(),
+                        spec(home_region(partition), "global", partition),
+                    ));
                 }
             } else {
                 for region in &account.regions {
-                    out.push((collector.clone(), spec(region.as_str(), region.as_str(), region.partition())));
+                    out.push((
+                        collector.clone(),
+                        spec(region.as_str(), region.as_str(), region.partition()),
+                    ));
                 }
             }
         }

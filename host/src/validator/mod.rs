@@ -40,7 +40,9 @@ impl Grants {
 
     /// Every declared `(service, operation)`.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.by_service.iter().flat_map(|(s, ops)| ops.iter().map(move |o| (s.as_str(), o.as_str())))
+        self.by_service
+            .iter()
+            .flat_map(|(s, ops)| ops.iter().map(move |o| (s.as_str(), o.as_str())))
     }
 }
 
@@ -120,7 +122,8 @@ const SENSITIVE_READS: &[&str] = &[
 ];
 
 /// Operation name prefixes that only read.
-const READ_PREFIXES: &[&str] = &["Describe", "List", "Get", "BatchGet", "Lookup", "Search", "HeadBucket"];
+const READ_PREFIXES: &[&str] =
+    &["Describe", "List", "Get", "BatchGet", "Lookup", "Search", "HeadBucket"];
 
 /// The read-only validator.
 #[derive(Clone, Debug, Default)]
@@ -138,7 +141,9 @@ impl Validator {
         if SENSITIVE_READS.contains(&action.as_str()) {
             return Verdict::Denied {
                 rule: "sensitive-read",
-                reason: format!("{action} returns secrets or customer data, which a BOM never reads"),
+                reason: format!(
+                    "{action} returns secrets or customer data, which a BOM never reads"
+                ),
             };
         }
         if !READ_PREFIXES.iter().any(|p| operation.starts_with(p)) {
@@ -169,7 +174,10 @@ mod tests {
 
     #[test]
     fn declared_reads_pass() {
-        assert_eq!(Validator::new().check(&grants(), "ec2", "DescribeInstances").rule(), "read-only");
+        assert_eq!(
+            Validator::new().check(&grants(), "ec2", "DescribeInstances").rule(),
+            "read-only"
+        );
     }
 
     #[test]
@@ -181,7 +189,10 @@ mod tests {
 
     #[test]
     fn sensitive_reads_are_denied_even_when_declared() {
-        assert_eq!(Validator::new().check(&grants(), "secretsmanager", "GetSecretValue").rule(), "sensitive-read");
+        assert_eq!(
+            Validator::new().check(&grants(), "secretsmanager", "GetSecretValue").rule(),
+            "sensitive-read"
+        );
     }
 
     #[test]

@@ -43,23 +43,9 @@ impl Collector for Ec2 {
         let mut c = Collection::new(&target);
         c.part("instances", collect_instances);
         let none = json!({});
-        c.collect_items(
-            "volumes",
-            SERVICE,
-            "DescribeVolumes",
-            &none,
-            "Volumes",
-            volume,
-        );
+        c.collect_items("volumes", SERVICE, "DescribeVolumes", &none, "Volumes", volume);
         c.collect_items("vpcs", SERVICE, "DescribeVpcs", &none, "Vpcs", vpc);
-        c.collect_items(
-            "subnets",
-            SERVICE,
-            "DescribeSubnets",
-            &none,
-            "Subnets",
-            subnet,
-        );
+        c.collect_items("subnets", SERVICE, "DescribeSubnets", &none, "Subnets", subnet);
         c.collect_items(
             "security groups",
             SERVICE,
@@ -123,34 +109,20 @@ fn start(
     owner: Option<&str>,
 ) -> Option<ResourceBuilder> {
     let id = item[id_member].as_str().filter(|id| !id.is_empty())?;
-    let given_arn = arn_member
-        .and_then(|m| item[m].as_str())
-        .filter(|a| !a.is_empty());
+    let given_arn = arn_member.and_then(|m| item[m].as_str()).filter(|a| !a.is_empty());
     let arn = match given_arn {
         Some(arn) => arn.to_string(),
         None => {
-            let account = owner
-                .filter(|o| !o.is_empty())
-                .unwrap_or(&target.account_id);
+            let account = owner.filter(|o| !o.is_empty()).unwrap_or(&target.account_id);
             let resource = format!("{resource_type}/{id}");
             arn_of(target, account, &resource)
         }
     };
-    Some(
-        ResourceBuilder::new(target, SERVICE, resource_type, id)
-            .arn(arn)
-            .aws_tags(&item["Tags"]),
-    )
+    Some(ResourceBuilder::new(target, SERVICE, resource_type, id).arn(arn).aws_tags(&item["Tags"]))
 }
 
 fn arn_of(target: &Target, account: &str, resource: &str) -> String {
-    arn(
-        &target.partition,
-        SERVICE,
-        &target.region,
-        account,
-        resource,
-    )
+    arn(&target.partition, SERVICE, &target.region, account, resource)
 }
 
 /// An EC2 instance (`instance`). State is `State.Name`, created-at is
@@ -158,19 +130,14 @@ fn arn_of(target: &Target, account: &str, resource: &str) -> String {
 /// `availability_zone`, `private_ip`, `public_ip`, `image_id`, `platform`
 /// (`PlatformDetails`, such as `Linux/UNIX`, else `Platform`), `architecture`.
 fn instance(target: &Target, owner: Option<&str>, item: &Value) -> Option<Resource> {
-    let platform = item["PlatformDetails"]
-        .as_str()
-        .or_else(|| item["Platform"].as_str());
+    let platform = item["PlatformDetails"].as_str().or_else(|| item["Platform"].as_str());
     let record = start(target, "instance", item, "InstanceId", None, owner)?
         .state(&item["State"]["Name"])
         .created_at(&item["LaunchTime"])
         .attribute("instance_type", text(&item["InstanceType"]))
         .attribute("vpc_id", text(&item["VpcId"]))
         .attribute("subnet_id", text(&item["SubnetId"]))
-        .attribute(
-            "availability_zone",
-            text(&item["Placement"]["AvailabilityZone"]),
-        )
+        .attribute("availability_zone", text(&item["Placement"]["AvailabilityZone"]))
         .attribute("private_ip", text(&item["PrivateIpAddress"]))
         .attribute("public_ip", text(&item["PublicIpAddress"]))
         .attribute("image_id", text(&item["ImageId"]))
@@ -224,10 +191,7 @@ fn subnet(target: &Target, item: &Value) -> Option<Resource> {
         .attribute("vpc_id", text(&item["VpcId"]))
         .attribute("cidr_block", text(&item["CidrBlock"]))
         .attribute("availability_zone", text(&item["AvailabilityZone"]))
-        .attribute(
-            "available_ip_count",
-            item["AvailableIpAddressCount"].as_u64(),
-        )
+        .attribute("available_ip_count", item["AvailableIpAddressCount"].as_u64())
         .attribute("default_for_az", item["DefaultForAz"].as_bool())
         .attribute("owner_id", owner)
         .build();
@@ -242,23 +206,16 @@ fn security_group(target: &Target, item: &Value) -> Option<Resource> {
     let owner = item["OwnerId"].as_str();
     let ingress = array(&item["IpPermissions"]);
     let egress = array(&item["IpPermissionsEgress"]);
-    let record = start(
-        target,
-        "security-group",
-        item,
-        "GroupId",
-        Some("SecurityGroupArn"),
-        owner,
-    )?
-    .attribute("group_name", text(&item["GroupName"]))
-    .attribute("description", text(&item["Description"]))
-    .attribute("vpc_id", text(&item["VpcId"]))
-    .attribute("owner_id", owner)
-    .attribute("ingress_rules", ingress.len())
-    .attribute("egress_rules", egress.len())
-    .attribute("ingress", ingress.to_vec())
-    .attribute("egress", egress.to_vec())
-    .build();
+    let record = start(target, "security-group", item, "GroupId", Some("SecurityGroupArn"), owner)?
+        .attribute("group_name", text(&item["GroupName"]))
+        .attribute("description", text(&item["Description"]))
+        .attribute("vpc_id", text(&item["VpcId"]))
+        .attribute("owner_id", owner)
+        .attribute("ingress_rules", ingress.len())
+        .attribute("egress_rules", egress.len())
+        .attribute("ingress", ingress.to_vec())
+        .attribute("egress", egress.to_vec())
+        .build();
     Some(record)
 }
 
@@ -298,10 +255,7 @@ mod tests {
             "Tags": [{"Key": "Name", "Value": "web"}, {"Key": "Empty", "Value": ""}],
         });
         let r = instance(&target(), Some("111111111111"), &item).unwrap();
-        assert_eq!(
-            r.arn.as_deref(),
-            Some("arn:aws:ec2:us-east-1:111111111111:instance/i-1")
-        );
+        assert_eq!(r.arn.as_deref(), Some("arn:aws:ec2:us-east-1:111111111111:instance/i-1"));
         assert_eq!(r.name.as_deref(), Some("web"));
         assert_eq!(r.state.as_deref(), Some("running"));
         assert_eq!(r.created_at.as_deref(), Some("2024-05-01T10:00:00Z"));
@@ -332,10 +286,7 @@ mod tests {
                     "CidrBlock": "10.0.0.0/16", "IsDefault": false}),
         )
         .unwrap();
-        assert_eq!(
-            shared.arn.as_deref(),
-            Some("arn:aws:ec2:us-east-1:222222222222:vpc/vpc-1")
-        );
+        assert_eq!(shared.arn.as_deref(), Some("arn:aws:ec2:us-east-1:222222222222:vpc/vpc-1"));
         assert_eq!(shared.account_id, "111111111111");
 
         let s = subnet(
@@ -360,10 +311,7 @@ mod tests {
             Some("arn:aws:ec2:us-east-1:111111111111:security-group/sg-1")
         );
         let a = attributes(&g);
-        assert_eq!(
-            (a["ingress_rules"].clone(), a["egress_rules"].clone()),
-            (json!(1), json!(0))
-        );
+        assert_eq!((a["ingress_rules"].clone(), a["egress_rules"].clone()), (json!(1), json!(0)));
         assert_eq!(a["ingress"], json!([{"IpProtocol": "-1"}]));
     }
 }

@@ -53,9 +53,7 @@ struct Draft {
 static DRAFT: Mutex<Option<Draft>> = Mutex::new(None);
 
 fn with_draft<T>(f: impl FnOnce(&mut Option<Draft>) -> T) -> T {
-    let mut guard = DRAFT
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = DRAFT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     f(&mut guard)
 }
 
@@ -107,10 +105,7 @@ impl Formatter for JsonFormatter {
     fn add_resources(batch: Vec<Resource>) {
         with_draft(|slot| {
             let Some(draft) = slot.as_mut() else {
-                log::error(format!(
-                    "{} resources arrived before begin; dropped",
-                    batch.len()
-                ));
+                log::error(format!("{} resources arrived before begin; dropped", batch.len()));
                 return;
             };
             for resource in batch {
@@ -151,11 +146,8 @@ impl Draft {
     fn add(&mut self, r: Resource) {
         let attributes = serde_json::from_str::<Value>(&r.attributes)
             .unwrap_or_else(|_| Value::String(r.attributes.clone()));
-        let tags: Vec<Value> = r
-            .tags
-            .iter()
-            .map(|t| json!({"key": t.key, "value": t.value}))
-            .collect();
+        let tags: Vec<Value> =
+            r.tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect();
         let type_key = format!("{}:{}", r.service, r.resource_type);
         let value = json!({
             "account_id": r.account_id,
@@ -219,10 +211,7 @@ mod tests {
             name: Some("web".into()),
             state: None,
             created_at: None,
-            tags: vec![Tag {
-                key: "Env".into(),
-                value: String::new(),
-            }],
+            tags: vec![Tag { key: "Env".into(), value: String::new() }],
             attributes: attributes.into(),
         }
     }

@@ -129,14 +129,7 @@ pub fn call(
 /// the returned iterator is one page's output document. The iterator stops
 /// after the last page, and after the first error (which it yields once).
 pub fn paginate(service: &str, operation: &str, region: &str, input: &Value) -> Pages {
-    Pages {
-        inner: Some(wit::paginate(
-            service,
-            operation,
-            region,
-            &input.to_string(),
-        )),
-    }
+    Pages { inner: Some(wit::paginate(service, operation, region, &input.to_string())) }
 }
 
 /// Iterates over the items of one list member of every page.
@@ -235,15 +228,8 @@ mod tests {
             e.to_string(),
             "UnauthorizedOperation: not authorised (access-denied, HTTP 403, request r-1)"
         );
-        let e = AwsError {
-            kind: ErrorKind::Transport,
-            code: String::new(),
-            ..e
-        };
+        let e = AwsError { kind: ErrorKind::Transport, code: String::new(), ..e };
         assert!(!e.is_denial());
-        assert_eq!(
-            e.to_string(),
-            "not authorised (transport, HTTP 403, request r-1)"
-        );
+        assert_eq!(e.to_string(), "not authorised (transport, HTTP 403, request r-1)");
     }
 }

@@ -166,14 +166,8 @@ impl Collection {
             } else {
                 format!("every operation failed: {}", self.warnings.join("; "))
             };
-            return Err(CollectError {
-                message,
-                access_denied: self.denied == self.failed,
-            });
+            return Err(CollectError { message, access_denied: self.denied == self.failed });
         }
-        Ok(CollectSummary {
-            emitted,
-            warnings: self.warnings,
-        })
+        Ok(CollectSummary { emitted, warnings: self.warnings })
     }
 }

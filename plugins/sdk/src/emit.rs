@@ -65,11 +65,7 @@ impl Emitter {
             return Err(EmitError::LimitReached(limit));
         }
         self.buffer.push(record);
-        if self.buffer.len() >= self.batch_size {
-            self.flush()
-        } else {
-            Ok(())
-        }
+        if self.buffer.len() >= self.batch_size { self.flush() } else { Ok(()) }
     }
 
     /// Emits whatever is buffered now.

@@ -34,19 +34,12 @@ pub fn tags_from_aws(tags: &Value) -> Vec<Tag> {
             .filter_map(|item| {
                 let key = item.get("Key").or_else(|| item.get("key"))?.as_str()?;
                 let value = item.get("Value").or_else(|| item.get("value"));
-                Some(Tag {
-                    key: key.to_string(),
-                    value: value.map(text).unwrap_or_default(),
-                })
+                Some(Tag { key: key.to_string(), value: value.map(text).unwrap_or_default() })
             })
             .collect(),
-        Value::Object(map) => map
-            .iter()
-            .map(|(key, value)| Tag {
-                key: key.clone(),
-                value: text(value),
-            })
-            .collect(),
+        Value::Object(map) => {
+            map.iter().map(|(key, value)| Tag { key: key.clone(), value: text(value) }).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -62,10 +55,7 @@ fn text(value: &Value) -> String {
 /// The value of the first `Name` tag (the key is case-sensitive), unless it
 /// is empty.
 pub fn name_tag(tags: &[Tag]) -> Option<String> {
-    tags.iter()
-        .find(|t| t.key == "Name")
-        .map(|t| t.value.clone())
-        .filter(|v| !v.is_empty())
+    tags.iter().find(|t| t.key == "Name").map(|t| t.value.clone()).filter(|v| !v.is_empty())
 }
 
 /// A value for an optional text field of a [`Resource`]: `&str`, `String`,
@@ -222,9 +212,7 @@ mod tests {
     }
 
     fn pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
-        tags.iter()
-            .map(|t| (t.key.as_str(), t.value.as_str()))
-            .collect()
+        tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect()
     }
 
     #[test]
@@ -236,10 +224,7 @@ mod tests {
             {"Value": "no key"},
             {"key": "lower", "value": "case"},
         ]));
-        assert_eq!(
-            pairs(&tags),
-            [("z", "1"), ("Name", ""), ("a", ""), ("lower", "case")]
-        );
+        assert_eq!(pairs(&tags), [("z", "1"), ("Name", ""), ("a", ""), ("lower", "case")]);
         let map = tags_from_aws(&json!({"b": "2", "a": "1"}));
         assert_eq!(pairs(&map), [("b", "2"), ("a", "1")]);
         assert!(tags_from_aws(&Value::Null).is_empty());
@@ -259,13 +244,7 @@ mod tests {
     fn builder_fills_target_and_attributes_in_order() {
         let item = json!({"State": "available", "Tags": [{"Key": "Name", "Value": "disk"}]});
         let r = ResourceBuilder::new(&target(), "ec2", "volume", "vol-1")
-            .arn(arn(
-                "aws",
-                "ec2",
-                "eu-west-1",
-                "123456789012",
-                "volume/vol-1",
-            ))
+            .arn(arn("aws", "ec2", "eu-west-1", "123456789012", "volume/vol-1"))
             .aws_tags(&item["Tags"])
             .state(&item["State"])
             .created_at(&item["Missing"])
@@ -275,10 +254,7 @@ mod tests {
             .build();
         assert_eq!(r.account_id, "123456789012");
         assert_eq!(r.region, "eu-west-1");
-        assert_eq!(
-            r.arn.as_deref(),
-            Some("arn:aws:ec2:eu-west-1:123456789012:volume/vol-1")
-        );
+        assert_eq!(r.arn.as_deref(), Some("arn:aws:ec2:eu-west-1:123456789012:volume/vol-1"));
         assert_eq!(r.name.as_deref(), Some("disk"));
         assert_eq!(r.state.as_deref(), Some("available"));
         assert_eq!(r.created_at, None);

@@ -68,10 +68,7 @@ impl Collector for SandboxProbe {
         let mut emitter = Emitter::new();
         let emitted = emitter.push(record).and_then(|()| emitter.flush());
         match emitted {
-            Ok(()) => Ok(CollectSummary {
-                emitted: emitter.emitted(),
-                warnings,
-            }),
+            Ok(()) => Ok(CollectSummary { emitted: emitter.emitted(), warnings }),
             Err(e) => Err(CollectError {
                 message: format!("the host refused the probe record: {e}"),
                 access_denied: false,
@@ -88,8 +85,7 @@ struct Attempts(Vec<Value>);
 
 impl Attempts {
     fn record(&mut self, what: impl Into<String>, ok: bool, detail: impl Into<String>) {
-        self.0
-            .push(json!({"what": what.into(), "ok": ok, "detail": detail.into()}));
+        self.0.push(json!({"what": what.into(), "ok": ok, "detail": detail.into()}));
     }
 
     /// Records a `Result`: the `Ok` text, or the error's text.
@@ -105,11 +101,7 @@ impl Attempts {
 fn clip(text: &str) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(DETAIL_CHARS).collect();
-    if chars.next().is_some() {
-        format!("{head}...")
-    } else {
-        head
-    }
+    if chars.next().is_some() { format!("{head}...") } else { head }
 }
 
 fn probe_files(attempts: &mut Attempts) {
@@ -137,12 +129,7 @@ fn probe_files(attempts: &mut Attempts) {
 
 /// Reads the probed variables and returns how many variables there are.
 fn probe_env(attempts: &mut Attempts) -> usize {
-    for name in [
-        "HOME",
-        "PATH",
-        "AWS_SECRET_ACCESS_KEY",
-        "INVENTAG_SANDBOX_SENTINEL",
-    ] {
+    for name in ["HOME", "PATH", "AWS_SECRET_ACCESS_KEY", "INVENTAG_SANDBOX_SENTINEL"] {
         let what = format!("env {name}");
         match std::env::var_os(name) {
             None => attempts.record(what, false, "not present"),

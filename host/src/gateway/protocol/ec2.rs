@@ -14,8 +14,10 @@ pub(super) fn serialize(
     op: &Operation,
     input: &Value,
 ) -> Result<WireRequest, ProtocolError> {
-    let mut pairs: Vec<(String, String)> =
-        vec![("Action".into(), name.into()), ("Version".into(), model.metadata.api_version.clone())];
+    let mut pairs: Vec<(String, String)> = vec![
+        ("Action".into(), name.into()),
+        ("Version".into(), model.metadata.api_version.clone()),
+    ];
     let object = match input {
         Value::Object(map) => map,
         Value::Null => &serde_json::Map::new(),
@@ -75,18 +77,27 @@ fn write_value(
         ShapeType::Structure => {
             let map = value.as_object().ok_or_else(|| wrong("an object"))?;
             for (name, v) in map {
-                let inner = shape.members.get(name).ok_or_else(|| InputError::UnknownMember {
-                    path: format!("{path}.{name}"),
-                })?;
+                let inner = shape
+                    .members
+                    .get(name)
+                    .ok_or_else(|| InputError::UnknownMember { path: format!("{path}.{name}") })?;
                 let sub_key = format!("{key}.{}", query_key(name, inner));
                 write_value(model, inner, v, &sub_key, &format!("{path}.{name}"), out)?;
             }
         }
         ShapeType::List => {
             let items = value.as_array().ok_or_else(|| wrong("an array"))?;
-            let element = shape.member.as_ref().ok_or_else(|| wrong("a list with a member shape"))?;
+            let element =
+                shape.member.as_ref().ok_or_else(|| wrong("a list with a member shape"))?;
             for (i, item) in items.iter().enumerate() {
-                write_value(model, element, item, &format!("{key}.{}", i + 1), &format!("{path}[{i}]"), out)?;
+                write_value(
+                    model,
+                    element,
+                    item,
+                    &format!("{key}.{}", i + 1),
+                    &format!("{path}[{i}]"),
+                    out,
+                )?;
             }
         }
         ShapeType::Map => {
@@ -96,8 +107,12 @@ fn write_value(
             };
             for (i, (name, item)) in map.iter().enumerate() {
                 let entry = format!("{key}.{}", i + 1);
-                out.push((format!("{entry}.{}", k.location_name.as_deref().unwrap_or("Key")), name.clone()));
-                let value_key = format!("{entry}.{}", v.location_name.as_deref().unwrap_or("Value"));
+                out.push((
+                    format!("{entry}.{}", k.location_name.as_deref().unwrap_or("Key")),
+                    name.clone(),
+                ));
+                let value_key =
+                    format!("{entry}.{}", v.location_name.as_deref().unwrap_or("Value"));
                 write_value(model, v, item, &value_key, &format!("{path}.{name}"), out)?;
             }
         }
@@ -108,7 +123,11 @@ fn write_value(
 
 /// Parses an EC2 answer: the root element's children are the output's
 /// members.
-pub(super) fn parse_output(model: &ServiceModel, op: &Operation, body: &[u8]) -> Result<Value, ProtocolError> {
+pub(super) fn parse_output(
+    model: &ServiceModel,
+    op: &Operation,
+    body: &[u8],
+) -> Result<Value, ProtocolError> {
     let Some(shape_name) = &op.output else { return Ok(Value::Object(Default::default())) };
     let text = std::str::from_utf8(body).map_err(|e| ProtocolError::Response {
         service: model.service.clone(),

@@ -86,20 +86,34 @@ pub struct ErrorBody {
 }
 
 /// Builds the request for `operation` from a JSON `input`.
-pub fn serialize(model: &ServiceModel, operation: &str, input: &Value) -> Result<WireRequest, ProtocolError> {
+pub fn serialize(
+    model: &ServiceModel,
+    operation: &str,
+    input: &Value,
+) -> Result<WireRequest, ProtocolError> {
     let op = model.operation(operation)?;
     match model.metadata.protocol.as_str() {
         "ec2" => Ok(ec2::serialize(model, operation, op, input)?),
-        other => Err(ProtocolError::Unsupported { service: model.service.clone(), protocol: other.into() }),
+        other => Err(ProtocolError::Unsupported {
+            service: model.service.clone(),
+            protocol: other.into(),
+        }),
     }
 }
 
 /// Parses a successful response body into JSON shaped by the output shape.
-pub fn parse_output(model: &ServiceModel, operation: &str, body: &[u8]) -> Result<Value, ProtocolError> {
+pub fn parse_output(
+    model: &ServiceModel,
+    operation: &str,
+    body: &[u8],
+) -> Result<Value, ProtocolError> {
     let op = model.operation(operation)?;
     match model.metadata.protocol.as_str() {
         "ec2" => ec2::parse_output(model, op, body),
-        other => Err(ProtocolError::Unsupported { service: model.service.clone(), protocol: other.into() }),
+        other => Err(ProtocolError::Unsupported {
+            service: model.service.clone(),
+            protocol: other.into(),
+        }),
     }
 }
 

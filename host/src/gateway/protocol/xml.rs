@@ -10,7 +10,11 @@ use super::{ErrorBody, InputError, ProtocolError};
 use crate::gateway::catalogue::{MemberRef, ServiceModel, Shape, ShapeType};
 
 /// Parses the children of `node` as the structure `shape_name`.
-pub(super) fn structure_from(model: &ServiceModel, shape_name: &str, node: Node) -> Result<Value, ProtocolError> {
+pub(super) fn structure_from(
+    model: &ServiceModel,
+    shape_name: &str,
+    node: Node,
+) -> Result<Value, ProtocolError> {
     let shape = model.shape(shape_name)?;
     structure(model, shape, node)
 }
@@ -50,7 +54,9 @@ fn structure(model: &ServiceModel, shape: &Shape, node: Node) -> Result<Value, P
                 if let Value::Array(items) = slot {
                     items.push(item);
                 }
-            } else if let (Value::Object(map), Some((k, v))) = (slot, map_entry(model, target, child)?) {
+            } else if let (Value::Object(map), Some((k, v))) =
+                (slot, map_entry(model, target, child)?)
+            {
                 map.insert(k, v);
             }
             continue;
@@ -65,7 +71,12 @@ fn element_format(list: &Shape) -> Option<&str> {
     list.member.as_ref().and_then(|m| m.timestamp_format.as_deref())
 }
 
-fn value(model: &ServiceModel, shape: &Shape, ts_format: Option<&str>, node: Node) -> Result<Value, ProtocolError> {
+fn value(
+    model: &ServiceModel,
+    shape: &Shape,
+    ts_format: Option<&str>,
+    node: Node,
+) -> Result<Value, ProtocolError> {
     Ok(match shape.kind {
         ShapeType::Structure => structure(model, shape, node)?,
         ShapeType::List => {
@@ -86,11 +97,17 @@ fn value(model: &ServiceModel, shape: &Shape, ts_format: Option<&str>, node: Nod
             }
             Value::Object(map)
         }
-        kind => scalar(kind, ts_format.or(shape.timestamp_format.as_deref()), node.text().unwrap_or("")),
+        kind => {
+            scalar(kind, ts_format.or(shape.timestamp_format.as_deref()), node.text().unwrap_or(""))
+        }
     })
 }
 
-fn map_entry(model: &ServiceModel, shape: &Shape, entry: Node) -> Result<Option<(String, Value)>, ProtocolError> {
+fn map_entry(
+    model: &ServiceModel,
+    shape: &Shape,
+    entry: Node,
+) -> Result<Option<(String, Value)>, ProtocolError> {
     let (Some(k), Some(v)) = (&shape.key, &shape.value) else { return Ok(None) };
     let key_tag = k.location_name.as_deref().unwrap_or("key");
     let value_tag = v.location_name.as_deref().unwrap_or("value");
@@ -142,29 +159,32 @@ pub(super) fn iso8601(text: &str, hint: Option<&str>) -> String {
 }
 
 /// The text form of a scalar input value, checked against its shape.
-pub(super) fn scalar_text(kind: ShapeType, value: &Value, path: &str) -> Result<String, InputError> {
+pub(super) fn scalar_text(
+    kind: ShapeType,
+    value: &Value,
+    path: &str,
+) -> Result<String, InputError> {
     let wrong = |expected| InputError::WrongType { path: path.to_owned(), expected };
     match (kind, value) {
         (ShapeType::Boolean, Value::Bool(b)) => Ok(b.to_string()),
         (ShapeType::Boolean, _) => Err(wrong("a boolean")),
-        (ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte, Value::Number(n))
-            if n.is_i64() || n.is_u64() =>
-        {
-            Ok(n.to_string())
+        (
+            ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte,
+            Value::Number(n),
+        ) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        (ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte, _) => {
+            Err(wrong("an integer"))
         }
-        (ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte, _) => Err(wrong("an integer")),
         (ShapeType::Float | ShapeType::Double, Value::Number(n)) => Ok(n.to_string()),
         (ShapeType::Float | ShapeType::Double, _) => Err(wrong("a number")),
         (ShapeType::Timestamp, Value::Number(n)) => {
             let secs = n.as_f64().ok_or_else(|| wrong("a timestamp"))?;
             DateTime::from_secs_f64(secs).fmt(Format::DateTime).map_err(|_| wrong("a timestamp"))
         }
-        (ShapeType::Timestamp, Value::String(s)) => {
-            DateTime::from_str(s, Format::DateTime)
-                .ok()
-                .and_then(|t| t.fmt(Format::DateTime).ok())
-                .ok_or_else(|| wrong("an ISO-8601 timestamp or epoch seconds"))
-        }
+        (ShapeType::Timestamp, Value::String(s)) => DateTime::from_str(s, Format::DateTime)
+            .ok()
+            .and_then(|t| t.fmt(Format::DateTime).ok())
+            .ok_or_else(|| wrong("an ISO-8601 timestamp or epoch seconds")),
         (ShapeType::Timestamp, _) => Err(wrong("a timestamp")),
         (ShapeType::Blob, Value::String(s)) => {
             use base64::Engine;

@@ -6,7 +6,11 @@ use std::{env, fs, path::PathBuf};
 
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("catalogue");
-    println!("cargo:rerun-if-changed={}", dir.display());
+    // Relative paths: a shared build cache may hold a build made from
+    // another checkout of this tree, and cargo must compare this one's files.
+    // The WIT contract is read by the runtime's bindings macro.
+    println!("cargo:rerun-if-changed=catalogue");
+    println!("cargo:rerun-if-changed=../wit");
     let mut names: Vec<String> = fs::read_dir(&dir)
         .expect("host/catalogue is missing: run scripts/gen-catalogue.py")
         .filter_map(|e| e.ok())

@@ -99,12 +99,25 @@ pub struct RunMetadata {
     pub finished_at: String,
     /// The host's version.
     pub inventag_version: String,
-    /// `(id, name)` of each account scanned.
-    pub accounts: Vec<(String, String)>,
+    /// Where the run happened (`local`, `github-actions`, ...).
+    pub environment: String,
+    /// The accounts of the accounts file.
+    pub accounts: Vec<AccountRef>,
     /// Regions scanned.
     pub regions: Vec<String>,
     /// Collectors that ran, `name@version`.
     pub collectors: Vec<String>,
+}
+
+/// One account of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountRef {
+    /// The 12-digit id.
+    pub account_id: String,
+    /// The display name.
+    pub account_name: String,
+    /// The credential method that won, if one did.
+    pub credential_method: Option<String>,
 }
 
 /// A finished collection: what the formatters are given.

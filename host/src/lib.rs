@@ -15,8 +15,10 @@
 //!   runtime and gathers records and coverage;
 //! - [`output`] writes the formatters' documents inside one directory.
 //!
-//! [`run`] wires them together for `inventag run`.
+//! [`run`] wires them together for `inventag run`, and [`accounts_check`]
+//! runs the credential part alone for `inventag accounts check`.
 
+pub mod accounts_check;
 pub mod bom;
 pub mod config;
 pub mod credentials;

@@ -6,9 +6,11 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use inventag::{
     config::Region,
+    credentials::{ResolveOptions, SecretsManagerMode},
     run::{RunOptions, RunStatus},
     runtime::Limits,
 };
+use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
 /// Exit status of a run whose documents were written but some targets or
 /// formats failed.
@@ -48,6 +50,76 @@ enum LogFormat {
 enum Command {
     /// Scan the accounts of an accounts file and write the BOM.
     Run(RunArgs),
+    /// Work with accounts files.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+impl Command {
+    /// The `--endpoint-url` given to the command, if any.
+    fn endpoint_url(&self) -> Option<&str> {
+        match self {
+            Command::Run(a) => a.endpoint_url.as_deref(),
+            Command::Accounts(AccountsCommand::Check(a)) => a.endpoint_url.as_deref(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Resolve every account's credentials as a run would, confirm each
+    /// with STS, and print the method that won, the caller ARN and every
+    /// failed attempt. Exits 0 only when every account resolves.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The accounts file to check.
+    #[arg(long, value_name = "FILE")]
+    accounts_file: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+
+    /// Send STS and Secrets Manager calls to this endpoint instead of AWS.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL", value_parser = parse_endpoint)]
+    endpoint_url: Option<String>,
+
+    #[command(flatten)]
+    credentials: CredentialArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+/// How credentials are looked for, shared by `run` and `accounts check`.
+#[derive(Args)]
+struct CredentialArgs {
+    /// Whether AWS Secrets Manager is a credential source: `auto` turns it
+    /// on in CodeBuild only.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
+    secrets_manager: SecretsManagerMode,
+
+    /// The region credential secrets are read in (default: AWS_REGION,
+    /// AWS_DEFAULT_REGION, then us-east-1).
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    secrets_region: Option<Region>,
+}
+
+impl CredentialArgs {
+    fn options(&self, endpoint_url: Option<String>) -> ResolveOptions {
+        ResolveOptions {
+            endpoint_url,
+            secrets_manager: self.secrets_manager,
+            secrets_region: self.secrets_region.as_ref().map(|r| r.to_string()),
+            env: None,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -93,6 +165,9 @@ struct RunArgs {
     /// Memory one plugin instance may use, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 512)]
     plugin_memory: usize,
+
+    #[command(flatten)]
+    credentials: CredentialArgs,
 }
 
 fn parse_region(text: &str) -> Result<Region, String> {
@@ -129,11 +204,24 @@ fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,inventag=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter).with(no_signing_detail());
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     match cli.log_format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => registry.with(fmt).init(),
+        LogFormat::Json => registry.with(fmt.json()).init(),
     }
+}
+
+/// Drops the AWS SDK's signing and wire events below info, whatever the
+/// filter asks: at debug and trace they print canonical requests and
+/// headers, which carry session tokens.
+fn no_signing_detail() -> tracing_subscriber::filter::FilterFn {
+    fn keep(meta: &tracing::Metadata<'_>) -> bool {
+        let noisy = ["aws_sigv4", "aws_smithy_runtime", "aws_smithy_http", "hyper", "reqwest"];
+        *meta.level() <= tracing::Level::INFO
+            || !noisy.iter().any(|prefix| meta.target().starts_with(prefix))
+    }
+    tracing_subscriber::filter::FilterFn::new(keep)
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -142,7 +230,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         memory_bytes: args.plugin_memory << 20,
         ..Limits::default()
     };
+    let credentials = args.credentials.options(args.endpoint_url.clone());
     let report = inventag::run::execute(RunOptions {
+        credentials,
         accounts_file: args.accounts_file,
         formats: args.formats,
         output_dir: args.output_dir,
@@ -176,8 +266,28 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let options = args.credentials.options(args.endpoint_url.clone());
+    let report = inventag::accounts_check::check(&args.accounts_file, options)
+        .await
+        .context("inventag accounts check")?;
+    match args.format {
+        CheckFormat::Text => print!("{}", report.to_text()),
+        CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(if report.all_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(url) = cli.command.endpoint_url() {
+        // Credential providers inside the AWS SDK (profile role chains, SSO)
+        // build their own clients from the environment; the override must
+        // reach them too, or a local run would call AWS.
+        // SAFETY: no other thread exists yet: the async runtime and the
+        // logger start below.
+        unsafe { std::env::set_var("AWS_ENDPOINT_URL", url) };
+    }
     init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -189,6 +299,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run(args).await,
+            Command::Accounts(AccountsCommand::Check(args)) => check(args).await,
         }
     });
     match result {

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::{
     bom::{self, Outcome, RunMetadata, TargetCoverage},
     config::{AccountsFile, AccountsFileError, Region},
-    credentials::{self, ResolveOptions},
+    credentials::{self, ResolveOptions, Resolver},
     gateway::{Caller, Gateway, GatewayOptions},
     output::{OutputDir, OutputError},
     runtime::{Limits, LoadError, Runtime},
@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Plugin limits.
     pub limits: Limits,
+    /// How credentials are found.
+    pub credentials: ResolveOptions,
 }
 
 /// How a run ended.
@@ -156,9 +158,13 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         })
         .map_err(|e| RunError::Gateway(e.to_string()))?,
     );
-    let resolve = ResolveOptions { endpoint_url: options.endpoint_url.clone() };
+    let mut credentials = options.credentials.clone();
+    credentials.endpoint_url = options.endpoint_url.clone();
+    let resolver = Resolver::new(&accounts, &options.accounts_file, credentials);
+    tracing::info!(environment = %resolver.environment(), "credential environment detected");
     let mut plans = Vec::new();
     let mut host_coverage = Vec::new();
+    let mut methods = std::collections::HashMap::new();
     for account in &accounts.accounts {
         let name = account.name().to_owned();
         let host_failure = |messages: Vec<String>| TargetCoverage {
@@ -170,7 +176,8 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
             resources: 0,
             messages,
         };
-        let creds = match credentials::resolve(account, &options.accounts_file, &resolve).await {
+        let resolution = resolver.resolve(account).await;
+        let creds = match resolution.outcome {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(account = %account.account_id, "{e}");
@@ -178,7 +185,13 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
                 continue;
             }
         };
-        tracing::info!(account = %account.account_id, name = %name, method = %creds.method(), "credentials resolved");
+        methods.insert(account.account_id.to_string(), creds.method().to_string());
+        tracing::info!(
+            account = %account.account_id,
+            name = %name,
+            method = %creds.method(),
+            "credentials resolved"
+        );
         let regions = match options.regions.clone().or_else(|| account.regions.clone()) {
             Some(r) => r,
             None => match discover_regions(&gateway, &creds).await {
@@ -220,10 +233,15 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         started_at,
         finished_at: bom::now_iso8601(),
         inventag_version: crate::VERSION.into(),
+        environment: resolver.environment().to_string(),
         accounts: accounts
             .accounts
             .iter()
-            .map(|a| (a.account_id.to_string(), a.name().to_owned()))
+            .map(|a| bom::AccountRef {
+                account_id: a.account_id.to_string(),
+                account_name: a.name().to_owned(),
+                credential_method: methods.get(a.account_id.as_str()).cloned(),
+            })
             .collect(),
         regions,
         collectors: plugins.collectors.iter().map(|c| c.label()).collect(),

@@ -156,3 +156,4 @@ pub fn plugin_set(dir: &Path, files: &[PathBuf]) -> PathBuf {
     }
     set
 }
+pub mod proxy;

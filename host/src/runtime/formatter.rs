@@ -175,12 +175,14 @@ fn metadata(run: &RunMetadata) -> wit::RunMetadata {
         started_at: run.started_at.clone(),
         finished_at: run.finished_at.clone(),
         inventag_version: run.inventag_version.clone(),
+        environment: run.environment.clone(),
         accounts: run
             .accounts
             .iter()
-            .map(|(id, name)| wit::AccountRef {
-                account_id: id.clone(),
-                account_name: name.clone(),
+            .map(|a| wit::AccountRef {
+                account_id: a.account_id.clone(),
+                account_name: a.account_name.clone(),
+                credential_method: a.credential_method.clone(),
             })
             .collect(),
         regions: run.regions.clone(),

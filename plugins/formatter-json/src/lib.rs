@@ -9,7 +9,8 @@
 //! ```text
 //! {"schema_version":"1.0",
 //!  "run":{"run_id","started_at","finished_at","inventag_version",
-//!         "accounts":[{"account_id","account_name"}],"regions","collectors"},
+//!         "environment","accounts":[{"account_id","account_name",
+//!         "credential_method"}],"regions","collectors"},
 //!  "resources":[{"account_id","region","service","resource_type","id","arn",
 //!                "name","state","created_at","tags":[{"key","value"}],
 //!                "attributes":{..}}],
@@ -77,13 +78,20 @@ impl Formatter for JsonFormatter {
         let accounts: Vec<Value> = run
             .accounts
             .iter()
-            .map(|a| json!({"account_id": a.account_id, "account_name": a.account_name}))
+            .map(|a| {
+                json!({
+                    "account_id": a.account_id,
+                    "account_name": a.account_name,
+                    "credential_method": a.credential_method,
+                })
+            })
             .collect();
         let run = json!({
             "run_id": run.run_id,
             "started_at": run.started_at,
             "finished_at": run.finished_at,
             "inventag_version": run.inventag_version,
+            "environment": run.environment,
             "accounts": accounts,
             "regions": run.regions,
             "collectors": run.collectors,
@@ -223,9 +231,11 @@ mod tests {
             started_at: "2025-01-01T00:00:00Z".into(),
             finished_at: "2025-01-01T00:01:00Z".into(),
             inventag_version: "0.1.0".into(),
+            environment: "local".into(),
             accounts: vec![AccountRef {
                 account_id: "123456789012".into(),
                 account_name: "prod".into(),
+                credential_method: Some("profile_name".into()),
             }],
             regions: vec!["eu-west-1".into()],
             collectors: vec!["ec2@0.1.0".into()],

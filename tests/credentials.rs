@@ -516,3 +516,70 @@ fn no_secret_reaches_any_output_log_or_file() {
         }
     }
 }
+
+#[test]
+fn organization_accounts_are_reached_through_the_named_role() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.url.trim_start_matches("http://"));
+    let members: Vec<String> = runtime().block_on(async {
+        let creds = aws_sdk_organizations::config::Credentials::new(
+            BASE[0].1, BASE[1].1, None, None, "test",
+        );
+        let conf = aws_sdk_organizations::config::Builder::new()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(creds)
+            .build();
+        let org = aws_sdk_organizations::Client::from_conf(conf);
+        org.create_organization().send().await.expect("moto CreateOrganization");
+        let mut ids = Vec::new();
+        for name in ["Member One", "Member Two"] {
+            let out = org
+                .create_account()
+                .account_name(name)
+                .email(format!("{}@example.com", name.replace(' ', ".")))
+                .send()
+                .await
+                .expect("moto CreateAccount");
+            ids.push(out.create_account_status().unwrap().account_id().unwrap().to_owned());
+        }
+        ids
+    });
+    let out = inventag(
+        None,
+        None,
+        &[
+            "accounts",
+            "check",
+            "--org-role-name",
+            "OrganizationAccountAccessRole",
+            "--format",
+            "json",
+            "--endpoint-url",
+            &proxy.url,
+        ],
+        &[BASE[0], BASE[1], ("INVENTAG_EXTERNAL_ID", "org-external-id")],
+    );
+    let report = check_json(&out);
+    assert!(out.status.success(), "{report:#}");
+    assert_eq!(report["accounts"].as_array().unwrap().len(), 3, "{report:#}");
+    assert_eq!(row(&report, MOTO_DEFAULT_ACCOUNT)["method"], "default_chain");
+    for id in &members {
+        let r = row(&report, id);
+        assert_eq!(r["method"], "role_arn", "{r:#}");
+        let arn = r["caller_arn"].as_str().unwrap();
+        assert!(
+            arn.contains(&format!("::{id}:assumed-role/OrganizationAccountAccessRole/")),
+            "{arn}"
+        );
+    }
+    let assumed = proxy
+        .requests()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .filter(|b| b.contains("Action=AssumeRole"))
+        .collect::<Vec<_>>();
+    assert_eq!(assumed.len(), 2, "{assumed:?}");
+    assert!(assumed.iter().all(|b| b.contains("ExternalId=org-external-id")), "{assumed:?}");
+}

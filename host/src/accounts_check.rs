@@ -5,9 +5,9 @@
 
 use std::{fmt::Write as _, path::Path};
 
-use crate::{
-    config::{AccountsFile, AccountsFileError},
-    credentials::{Attempt, AttemptOutcome, CredentialMethod, ResolveOptions, Resolver},
+use crate::credentials::{
+    self, AccountsSourceError, Attempt, AttemptOutcome, CredentialMethod, ResolveOptions,
+    organizations::OrgOptions,
 };
 
 /// One account's row.
@@ -100,10 +100,14 @@ impl CheckReport {
     }
 }
 
-/// Resolves every account of `path`.
-pub async fn check(path: &Path, options: ResolveOptions) -> Result<CheckReport, AccountsFileError> {
-    let file = AccountsFile::load(path)?;
-    let resolver = Resolver::new(&file, path, options);
+/// Resolves every account of the accounts file at `path`, of the
+/// organization, or both.
+pub async fn check(
+    path: Option<&Path>,
+    org: Option<&OrgOptions>,
+    options: ResolveOptions,
+) -> Result<CheckReport, AccountsSourceError> {
+    let (file, resolver) = credentials::accounts_and_resolver(path, org, options).await?;
     let mut accounts = Vec::new();
     for account in &file.accounts {
         let resolution = resolver.resolve(account).await;

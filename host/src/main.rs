@@ -6,7 +6,11 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use inventag::{
     config::Region,
-    credentials::{ResolveOptions, SecretsManagerMode},
+    config::SecretString,
+    credentials::{
+        ResolveOptions, SecretsManagerMode,
+        organizations::{self, OrgOptions},
+    },
     run::{RunOptions, RunStatus},
     runtime::Limits,
 };
@@ -75,9 +79,9 @@ enum AccountsCommand {
 
 #[derive(Args)]
 struct CheckArgs {
-    /// The accounts file to check.
-    #[arg(long, value_name = "FILE")]
-    accounts_file: PathBuf,
+    /// The accounts file to check. Optional with --org-role-name.
+    #[arg(long, value_name = "FILE", required_unless_present = "org_role_name")]
+    accounts_file: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -109,6 +113,23 @@ struct CredentialArgs {
     /// AWS_DEFAULT_REGION, then us-east-1).
     #[arg(long, value_name = "REGION", value_parser = parse_region)]
     secrets_region: Option<Region>,
+
+    /// List the organization's active accounts (Organizations ListAccounts,
+    /// with the base credentials) and reach each by assuming this role in
+    /// it. Accounts the accounts file lists keep their own settings.
+    #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
+    org_role_name: Option<String>,
+
+    /// The external id for --org-role-name's role. Prefer the environment
+    /// variable: a command line is visible to other users of the machine.
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "INVENTAG_EXTERNAL_ID",
+        hide_env_values = true,
+        requires = "org_role_name"
+    )]
+    external_id: Option<String>,
 }
 
 impl CredentialArgs {
@@ -120,14 +141,26 @@ impl CredentialArgs {
             env: None,
         }
     }
+
+    fn organization(&self) -> Option<OrgOptions> {
+        self.org_role_name.as_ref().map(|role_name| OrgOptions {
+            role_name: role_name.clone(),
+            external_id: self.external_id.clone().map(SecretString::new),
+        })
+    }
+}
+
+fn parse_role_name(text: &str) -> Result<String, String> {
+    organizations::check_role_name(text).map(|()| text.to_owned())
 }
 
 #[derive(Args)]
 struct RunArgs {
     /// The accounts file (JSON, or YAML with a .yaml/.yml extension):
-    /// which accounts to scan, how to reach each, which regions.
-    #[arg(long, value_name = "FILE")]
-    accounts_file: PathBuf,
+    /// which accounts to scan, how to reach each, which regions. Optional
+    /// with --org-role-name.
+    #[arg(long, value_name = "FILE", required_unless_present = "org_role_name")]
+    accounts_file: Option<PathBuf>,
 
     /// Formats to write, by name: `json` ships with inventag; `excel`,
     /// `word`, `csv` and others are used when their formatter plugin is in
@@ -232,6 +265,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let credentials = args.credentials.options(args.endpoint_url.clone());
     let report = inventag::run::execute(RunOptions {
+        organization: args.credentials.organization(),
         credentials,
         accounts_file: args.accounts_file,
         formats: args.formats,
@@ -268,9 +302,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let options = args.credentials.options(args.endpoint_url.clone());
-    let report = inventag::accounts_check::check(&args.accounts_file, options)
-        .await
-        .context("inventag accounts check")?;
+    let org = args.credentials.organization();
+    let report =
+        inventag::accounts_check::check(args.accounts_file.as_deref(), org.as_ref(), options)
+            .await
+            .context("inventag accounts check")?;
     match args.format {
         CheckFormat::Text => print!("{}", report.to_text()),
         CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

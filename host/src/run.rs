@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::{
     bom::{self, Outcome, RunMetadata, TargetCoverage},
-    config::{AccountsFile, AccountsFileError, Region},
-    credentials::{self, ResolveOptions, Resolver},
+    config::Region,
+    credentials::{self, AccountsSourceError, ResolveOptions, organizations::OrgOptions},
     gateway::{Caller, Gateway, GatewayOptions},
     output::{OutputDir, OutputError},
     runtime::{Limits, LoadError, Runtime},
@@ -25,8 +25,10 @@ use crate::{
 /// Everything `inventag run` is told.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// The accounts file.
-    pub accounts_file: PathBuf,
+    /// The accounts file, if one is given.
+    pub accounts_file: Option<PathBuf>,
+    /// Organization discovery, if asked for.
+    pub organization: Option<OrgOptions>,
     /// Formats to write, by `--formats` name.
     pub formats: Vec<String>,
     /// Where documents go.
@@ -80,9 +82,9 @@ pub struct RunReport {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
-    /// The accounts file is unusable.
+    /// There is no usable list of accounts.
     #[error(transparent)]
-    Accounts(#[from] AccountsFileError),
+    Accounts(#[from] AccountsSourceError),
     /// The plugins could not be loaded.
     #[error(transparent)]
     Plugins(#[from] LoadError),
@@ -122,7 +124,14 @@ fn host_caller() -> Caller {
 pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let started_at = bom::now_iso8601();
-    let accounts = AccountsFile::load(&options.accounts_file)?;
+    let mut credentials = options.credentials.clone();
+    credentials.endpoint_url = options.endpoint_url.clone();
+    let (accounts, resolver) = credentials::accounts_and_resolver(
+        options.accounts_file.as_deref(),
+        options.organization.as_ref(),
+        credentials,
+    )
+    .await?;
 
     let runtime = Arc::new(Runtime::new(options.limits.clone())?);
     let plugins = runtime.load_dir(&options.plugin_dir).await?;
@@ -158,9 +167,6 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         })
         .map_err(|e| RunError::Gateway(e.to_string()))?,
     );
-    let mut credentials = options.credentials.clone();
-    credentials.endpoint_url = options.endpoint_url.clone();
-    let resolver = Resolver::new(&accounts, &options.accounts_file, credentials);
     tracing::info!(environment = %resolver.environment(), "credential environment detected");
     let mut plans = Vec::new();
     let mut host_coverage = Vec::new();

@@ -29,6 +29,7 @@ pub mod env_vars;
 pub mod environment;
 pub mod file_keys;
 pub mod identity;
+pub mod organizations;
 pub mod secrets_manager;
 
 use std::{
@@ -139,6 +140,15 @@ pub enum CredentialError {
         actual: String,
         /// The caller ARN STS reports.
         arn: String,
+    },
+    /// The organization's accounts could not be listed.
+    #[error(
+        "cannot list the organization's accounts with the base credentials: {reason}; run from \
+         the management account or a delegated administrator, or list the accounts in a file"
+    )]
+    Organization {
+        /// AWS's answer.
+        reason: String,
     },
     /// STS could not confirm whose the credentials are.
     #[error(
@@ -331,7 +341,7 @@ pub struct Resolver {
     options: ResolveOptions,
     env: Env,
     environment: CiEnvironment,
-    file: PathBuf,
+    file: Option<PathBuf>,
     /// Account ids of the file, for the last-4-digits ambiguity check.
     ids: Vec<AccountId>,
     base: OnceCell<SdkConfig>,
@@ -360,18 +370,39 @@ enum Found {
 
 impl Resolver {
     /// A resolver for the accounts of `file`, read from `path`.
-    pub fn new(file: &AccountsFile, path: &Path, options: ResolveOptions) -> Resolver {
+    /// `path` is where `file` was read from, when it came from a file.
+    pub fn new(file: &AccountsFile, path: Option<&Path>, options: ResolveOptions) -> Resolver {
         let env = options.env.clone().unwrap_or_else(Env::process);
         let environment = CiEnvironment::detect(&env);
         Resolver {
             ids: file.accounts.iter().map(|a| a.account_id.clone()).collect(),
-            file: path.to_owned(),
+            file: path.map(Path::to_owned),
             options,
             env,
             environment,
             base: OnceCell::new(),
             secrets: OnceCell::new(),
         }
+    }
+
+    /// The base credentials' configuration: the default chain, with the
+    /// endpoint override.
+    pub async fn base(&self) -> &SdkConfig {
+        self.base_config().await
+    }
+
+    /// Adds the organization's accounts to `file` (see [`organizations`]);
+    /// returns how many were added.
+    pub async fn discover_organization(
+        &mut self,
+        file: &mut AccountsFile,
+        org: &organizations::OrgOptions,
+    ) -> Result<usize, CredentialError> {
+        let endpoint = self.options.endpoint_url.clone();
+        let base = self.base_config().await.clone();
+        let added = organizations::add_accounts(file, org, &base, endpoint.as_deref()).await?;
+        self.ids = file.accounts.iter().map(|a| a.account_id.clone()).collect();
+        Ok(added)
     }
 
     /// Where the run happens.
@@ -546,18 +577,20 @@ impl Resolver {
 
     fn file_keys(&self, account: &AccountConfig, attempts: &mut Vec<Attempt>) -> Found {
         let method = CredentialMethod::AccountsFileKeys;
-        let target = self.file.display().to_string();
-        let (Some(key), Some(secret)) = (&account.access_key_id, &account.secret_access_key) else {
-            attempts.push(skipped(method, &target, "no access_key_id in the accounts file"));
+        let (Some(key), Some(secret), Some(file)) =
+            (&account.access_key_id, &account.secret_access_key, &self.file)
+        else {
+            attempts.push(skipped(method, "-", "no access_key_id in the accounts file"));
             return Found::Skip;
         };
-        if let Err(exposure) = file_keys::check_private(&self.file) {
+        let target = file.display().to_string();
+        if let Err(exposure) = file_keys::check_private(file) {
             let e = match exposure {
                 file_keys::Exposure::Readable(mode) => {
-                    CredentialError::FileTooOpen { file: self.file.clone(), mode }
+                    CredentialError::FileTooOpen { file: file.clone(), mode }
                 }
                 file_keys::Exposure::TrackedByGit => {
-                    CredentialError::FileTracked { file: self.file.clone() }
+                    CredentialError::FileTracked { file: file.clone() }
                 }
             };
             attempts.push(failed(method, &target, &e.to_string()));
@@ -749,4 +782,39 @@ async fn sdk_config(profile: Option<&str>, endpoint_url: Option<&str>) -> SdkCon
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// Why there is no list of accounts to resolve.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountsSourceError {
+    /// The accounts file is unusable.
+    #[error(transparent)]
+    File(#[from] crate::config::AccountsFileError),
+    /// The organization could not be listed.
+    #[error(transparent)]
+    Organization(#[from] CredentialError),
+    /// Neither a file nor an organization was given.
+    #[error("no accounts to scan: give --accounts-file, --org-role-name, or both")]
+    Nothing,
+}
+
+/// The accounts to scan, from the accounts file, the organization, or
+/// both (the file's entries win), and the resolver for them.
+pub async fn accounts_and_resolver(
+    path: Option<&Path>,
+    org: Option<&organizations::OrgOptions>,
+    options: ResolveOptions,
+) -> Result<(AccountsFile, Resolver), AccountsSourceError> {
+    let mut file = match path {
+        Some(p) => AccountsFile::load(p)?,
+        None if org.is_some() => AccountsFile { accounts: Vec::new(), metadata: None },
+        None => return Err(AccountsSourceError::Nothing),
+    };
+    let mut resolver = Resolver::new(&file, path, options);
+    if let Some(org) = org {
+        let added = resolver.discover_organization(&mut file, org).await?;
+        tracing::info!(added, role = %org.role_name, "accounts added from the organization");
+    }
+    Ok((file, resolver))
 }

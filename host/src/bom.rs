@@ -62,6 +62,12 @@ pub enum Outcome {
     Ok,
     /// Refused by the validator or by AWS.
     Denied,
+    /// AWS kept throttling after the retries; what came is kept.
+    Throttled,
+    /// The region is disabled or not opted in for the account.
+    RegionDisabled,
+    /// The collector needs something this host does not support.
+    Unsupported,
     /// Partly collected.
     Incomplete,
     /// Nothing collected.

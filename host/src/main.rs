@@ -1,6 +1,6 @@
 //! The `inventag` command line.
 
-use std::{path::PathBuf, process::ExitCode, time::Duration};
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -13,6 +13,7 @@ use inventag::{
     },
     run::{RunOptions, RunStatus},
     runtime::Limits,
+    scheduler::Progress,
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
@@ -257,14 +258,59 @@ fn no_signing_detail() -> tracing_subscriber::filter::FilterFn {
     tracing_subscriber::filter::FilterFn::new(keep)
 }
 
-async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+/// Draws a progress line on stderr until dropped, when stderr is a
+/// terminal; elsewhere the scheduler's periodic log lines stand in.
+struct ProgressLine {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressLine {
+    fn start(progress: Arc<Progress>, show: bool) -> ProgressLine {
+        if !show || !std::io::stderr().is_terminal() {
+            return ProgressLine { stop: None, thread: None };
+        }
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let started = std::time::Instant::now();
+        let thread = std::thread::spawn(move || {
+            loop {
+                let (done, total, resources, problems) = progress.snapshot();
+                eprint!(
+                    "\r\x1b[2K[{done}/{total} targets] {resources} resources, {problems} \
+                     problems, {:.1}s",
+                    started.elapsed().as_secs_f64()
+                );
+                match stopped.recv_timeout(Duration::from_millis(200)) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            }
+            eprint!("\r\x1b[2K");
+        });
+        ProgressLine { stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
     let limits = Limits {
         deadline: Duration::from_secs(args.plugin_deadline),
         memory_bytes: args.plugin_memory << 20,
         ..Limits::default()
     };
     let credentials = args.credentials.options(args.endpoint_url.clone());
+    let progress = Arc::new(Progress::default());
+    let line = ProgressLine::start(progress.clone(), show_progress);
     let report = inventag::run::execute(RunOptions {
+        progress,
         organization: args.credentials.organization(),
         credentials,
         accounts_file: args.accounts_file,
@@ -277,7 +323,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         limits,
     })
     .await
-    .context("inventag run")?;
+    .context("inventag run");
+    drop(line);
+    let report = report?;
 
     for file in &report.files {
         println!("{}", file.display());
@@ -287,10 +335,15 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let (targets, ok) = report.targets;
     eprintln!(
-        "{:?}: {} resources, {ok}/{targets} targets ok, {} AWS requests, {:.2}s",
+        "{:?}: {} resources, {ok}/{targets} targets ok, {} AWS requests ({} retries, {} \
+         throttled, peak {} in flight), collected in {:.2}s, {:.2}s in all",
         report.status,
         report.resources,
         report.calls,
+        report.retries,
+        report.throttled,
+        report.peak_in_flight,
+        report.collect_time.as_secs_f64(),
         report.elapsed.as_secs_f64()
     );
     Ok(match report.status {
@@ -332,9 +385,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let show_progress = !cli.quiet && matches!(cli.log_format, LogFormat::Text);
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run(args, show_progress).await,
             Command::Accounts(AccountsCommand::Check(args)) => check(args).await,
         }
     });

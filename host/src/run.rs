@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub limits: Limits,
     /// How credentials are found.
     pub credentials: ResolveOptions,
+    /// Live counts, for a progress display.
+    pub progress: Arc<scheduler::Progress>,
 }
 
 /// How a run ended.
@@ -74,6 +76,14 @@ pub struct RunReport {
     pub problems: Vec<String>,
     /// Requests sent to AWS, retries included.
     pub calls: u64,
+    /// Of those, retries.
+    pub retries: u64,
+    /// Throttling answers received.
+    pub throttled: u64,
+    /// The most requests in flight at once.
+    pub peak_in_flight: u64,
+    /// Time spent collecting (credentials, regions and targets).
+    pub collect_time: Duration,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -160,6 +170,7 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     }
     let output = OutputDir::open(&options.output_dir)?;
 
+    let collect_started = Instant::now();
     let gateway = Arc::new(
         Gateway::new(GatewayOptions {
             endpoint_url: options.endpoint_url.clone(),
@@ -221,9 +232,10 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     let mut bom = scheduler::collect(
         runtime.clone(),
         targets,
-        &SchedulerOptions { concurrency: options.concurrency },
+        &SchedulerOptions { concurrency: options.concurrency, progress: options.progress.clone() },
     )
     .await;
+    let collect_time = collect_started.elapsed();
     bom.coverage.extend(host_coverage);
     let dropped = bom.normalise();
     if dropped > 0 {
@@ -302,6 +314,10 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         targets: (bom.coverage.len(), ok),
         problems,
         calls: gateway.counters.sent.load(Ordering::Relaxed),
+        retries: gateway.counters.retries.load(Ordering::Relaxed),
+        throttled: gateway.governor.throttled_count(),
+        peak_in_flight: gateway.governor.in_flight().1,
+        collect_time,
         elapsed: started.elapsed(),
     })
 }

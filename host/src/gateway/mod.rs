@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 mod error;
+pub mod governor;
 mod pages;
 pub mod protocol;
 mod signing;
@@ -55,7 +56,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            max_attempts: 8,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(10),
         }
@@ -73,6 +74,8 @@ pub struct GatewayOptions {
     pub page_cap: u32,
     /// The timeout of one HTTP exchange.
     pub request_timeout: Duration,
+    /// Per-scope limits, pacing, retry budget and circuit breakers.
+    pub governor: governor::GovernorOptions,
 }
 
 impl Default for GatewayOptions {
@@ -82,6 +85,7 @@ impl Default for GatewayOptions {
             retry: RetryPolicy::default(),
             page_cap: 1000,
             request_timeout: Duration::from_secs(60),
+            governor: governor::GovernorOptions::default(),
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct Gateway {
     options: GatewayOptions,
     /// Call counters.
     pub counters: Counters,
+    /// Limits and health per scope.
+    pub governor: governor::Governor,
 }
 
 /// Why the gateway could not be built.
@@ -130,6 +136,7 @@ impl Gateway {
             http,
             catalogue: Catalogue::new(),
             validator: Validator::new(),
+            governor: governor::Governor::new(options.governor.clone()),
             options,
             counters: Counters::default(),
         })
@@ -235,6 +242,10 @@ impl Gateway {
         let started = Instant::now();
         let mut refreshed = false;
         let mut attempt = 0;
+        let (acct, service) = (account.account_id().as_str(), model.service.as_str());
+        if let Err(message) = self.governor.circuit(acct, service) {
+            return Err(CallError::host(ErrorKind::Service, "CircuitOpen", message));
+        }
         loop {
             attempt += 1;
             let creds = account.get().await.map_err(|e| {
@@ -251,13 +262,17 @@ impl Gateway {
             for (name, value) in wire.headers.iter().chain(signed.iter()) {
                 request = request.header(name.as_str(), value.as_str());
             }
+            let permit = self.governor.acquire(acct, region.as_str(), service).await;
             self.counters.sent.fetch_add(1, Ordering::Relaxed);
             let outcome = match request.body(wire.body.clone()).send().await {
                 Ok(response) => self.read(model, operation, response).await,
                 Err(e) => Err(CallError::transport(&e)),
             };
+            drop(permit);
             let error = match outcome {
                 Ok(value) => {
+                    self.governor.succeeded(acct, region.as_str(), service);
+                    self.governor.finished(acct, service, governor::Health::Answered);
                     tracing::debug!(
                         attempts = attempt,
                         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -272,7 +287,19 @@ impl Gateway {
                 account.invalidate().await;
                 continue;
             }
-            if !error.retryable() || attempt >= policy.max_attempts {
+            if error.kind == ErrorKind::Throttled {
+                self.governor.throttled(acct, region.as_str(), service);
+            }
+            if !error.retryable()
+                || attempt >= policy.max_attempts
+                || !self.governor.take_retry(acct)
+            {
+                let health = if error.retryable() {
+                    governor::Health::Failed
+                } else {
+                    governor::Health::Answered
+                };
+                self.governor.finished(acct, service, health);
                 tracing::debug!(attempts = attempt, code = %error.code, "failed");
                 return Err(error);
             }

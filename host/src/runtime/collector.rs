@@ -100,6 +100,16 @@ pub struct CollectorState {
     limit_reached: bool,
     rejected: Vec<String>,
     denials: Vec<String>,
+    /// Kinds of the calls that failed, to name the outcome.
+    failures: FailureKinds,
+}
+
+/// Which kinds of failure a target's calls met.
+#[derive(Debug, Default, Clone, Copy)]
+struct FailureKinds {
+    throttled: bool,
+    region_disabled: bool,
+    unsupported: bool,
 }
 
 wasi_view!(CollectorState);
@@ -215,6 +225,15 @@ impl LoadedCollector {
                 if state.records.is_empty() { Outcome::Failed } else { Outcome::Incomplete }
             }
         };
+        // A collection that did not finish is named after what stopped it.
+        let outcome = match outcome {
+            Outcome::Incomplete | Outcome::Failed if state.failures.region_disabled => {
+                Outcome::RegionDisabled
+            }
+            Outcome::Incomplete | Outcome::Failed if state.failures.throttled => Outcome::Throttled,
+            Outcome::Failed if state.failures.unsupported => Outcome::Unsupported,
+            other => other,
+        };
         let outcome = if state.limit_reached {
             messages.push(format!(
                 "{label} reached the cap of {} records for one target",
@@ -261,10 +280,17 @@ impl CollectorState {
             limit_reached: false,
             rejected: Vec::new(),
             denials: Vec::new(),
+            failures: FailureKinds::default(),
         }
     }
 
     fn note(&mut self, service: &str, operation: &str, e: &CallError) {
+        match e.kind {
+            ErrorKind::Throttled => self.failures.throttled = true,
+            ErrorKind::RegionDisabled => self.failures.region_disabled = true,
+            ErrorKind::Unsupported => self.failures.unsupported = true,
+            _ => {}
+        }
         if e.kind == ErrorKind::Denied {
             self.denials
                 .push(format!("{service}:{operation} denied by rule {}: {}", e.code, e.message));

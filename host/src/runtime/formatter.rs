@@ -219,6 +219,9 @@ fn coverage(c: &crate::bom::TargetCoverage) -> wit::TargetCoverage {
         outcome: match c.outcome {
             Outcome::Ok => wit::Outcome::Ok,
             Outcome::Denied => wit::Outcome::Denied,
+            Outcome::Throttled => wit::Outcome::Throttled,
+            Outcome::RegionDisabled => wit::Outcome::RegionDisabled,
+            Outcome::Unsupported => wit::Outcome::Unsupported,
             Outcome::Incomplete => wit::Outcome::Incomplete,
             Outcome::Failed => wit::Outcome::Failed,
         },

@@ -1,9 +1,19 @@
 //! The scheduler: expands accounts, regions and collectors into targets
-//! and runs them concurrently under one overall limit. Each target is
+//! and runs them concurrently under one overall limit (the gateway's
+//! governor adds limits per account and per service). Each target is
 //! independent: a failure is recorded in its coverage and the others go
-//! on, so one account's trouble never costs another account's data.
+//! on, so one account's trouble never costs another account's data. A
+//! region found disabled for an account is noted once, and the account's
+//! other targets in that region are skipped rather than tried.
 
-use std::sync::Arc;
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use tokio::{sync::Semaphore, task::JoinSet};
 use tracing::Instrument;
@@ -13,8 +23,15 @@ use crate::{
     config::Region,
     credentials::AccountCredentials,
     gateway::Gateway,
-    runtime::{LoadedCollector, Runtime, TargetSpec},
+    runtime::{CollectorRun, LoadedCollector, Runtime, TargetSpec},
 };
+
+/// How often progress is logged.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// One account ready to scan.
 #[derive(Clone)]
@@ -29,16 +46,43 @@ pub struct AccountPlan {
     pub credentials: Arc<AccountCredentials>,
 }
 
+/// Live counts of a collection, for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Targets in the plan.
+    pub total: AtomicU64,
+    /// Targets finished.
+    pub done: AtomicU64,
+    /// Resources gathered so far.
+    pub resources: AtomicU64,
+    /// Targets that did not end `ok`.
+    pub problems: AtomicU64,
+}
+
+impl Progress {
+    /// `(done, total, resources, problems)`.
+    pub fn snapshot(&self) -> (u64, u64, u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+            self.resources.load(Ordering::Relaxed),
+            self.problems.load(Ordering::Relaxed),
+        )
+    }
+}
+
 /// Scheduler settings.
 #[derive(Clone, Debug)]
 pub struct SchedulerOptions {
     /// Targets running at once.
     pub concurrency: usize,
+    /// Where live counts go.
+    pub progress: Arc<Progress>,
 }
 
 impl Default for SchedulerOptions {
     fn default() -> Self {
-        SchedulerOptions { concurrency: 16 }
+        SchedulerOptions { concurrency: 16, progress: Arc::default() }
     }
 }
 
@@ -99,10 +143,13 @@ pub async fn collect(
     options: &SchedulerOptions,
 ) -> Bom {
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let disabled: Arc<Mutex<HashSet<(String, String)>>> = Arc::default();
     let mut tasks = JoinSet::new();
     let total = targets.len();
+    let progress = options.progress.clone();
+    progress.total.store(total as u64, Ordering::Relaxed);
     for (collector, spec) in targets {
-        let (runtime, limit) = (runtime.clone(), limit.clone());
+        let (runtime, limit, disabled) = (runtime.clone(), limit.clone(), disabled.clone());
         let fallback = TargetCoverage {
             account_id: spec.account_id.clone(),
             account_name: spec.account_name.clone(),
@@ -121,18 +168,56 @@ pub async fn collect(
         tasks.spawn(
             async move {
                 let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
-                (fallback, collector.collect(&runtime, spec).await)
+                let key = (spec.account_id.clone(), spec.region.clone());
+                if lock(&disabled).contains(&key) {
+                    let mut skipped = fallback.clone();
+                    skipped.outcome = Outcome::RegionDisabled;
+                    skipped
+                        .messages
+                        .push(format!("skipped: {} is disabled for account {}", key.1, key.0));
+                    let run = CollectorRun { coverage: skipped, records: Vec::new() };
+                    return (fallback, run);
+                }
+                let run = collector.collect(&runtime, spec).await;
+                if run.coverage.outcome == Outcome::RegionDisabled && lock(&disabled).insert(key) {
+                    tracing::warn!(
+                        account = %run.coverage.account_id,
+                        region = %run.coverage.region,
+                        "the region is disabled or not opted in for the account; its other \
+                         targets there are skipped"
+                    );
+                }
+                (fallback, run)
             }
             .instrument(span),
         );
     }
     let mut bom = Bom::default();
     let mut done = 0;
+    let started = Instant::now();
+    let mut last_report = Instant::now();
     while let Some(joined) = tasks.join_next().await {
         done += 1;
+        progress.done.store(done as u64, Ordering::Relaxed);
+        if last_report.elapsed() >= PROGRESS_EVERY || done == total {
+            last_report = Instant::now();
+            let (_, _, resources, problems) = progress.snapshot();
+            tracing::info!(
+                done,
+                total,
+                resources,
+                problems,
+                elapsed_s = started.elapsed().as_secs(),
+                "progress"
+            );
+        }
         match joined {
             Ok((_, run)) => {
                 let c = &run.coverage;
+                progress.resources.fetch_add(run.records.len() as u64, Ordering::Relaxed);
+                if c.outcome != Outcome::Ok {
+                    progress.problems.fetch_add(1, Ordering::Relaxed);
+                }
                 if c.outcome == Outcome::Ok {
                     tracing::debug!(done, total, collector = %c.collector, account = %c.account_id, region = %c.region, resources = c.resources, "target done");
                 } else {

@@ -15,7 +15,8 @@
 //!                "name","state","created_at","tags":[{"key","value"}],
 //!                "attributes":{..}}],
 //!  "coverage":[{"account_id","account_name","region","collector",
-//!               "outcome":"ok|denied|incomplete|failed","resources","messages"}],
+//!               "outcome":"ok|denied|throttled|region_disabled|unsupported|
+//!                          incomplete|failed","resources","messages"}],
 //!  "summary":{"total","by_service","by_account","by_region","by_type"}}
 //! ```
 //!
@@ -190,6 +191,9 @@ fn coverage_json(c: TargetCoverage) -> Value {
     let outcome = match c.outcome {
         Outcome::Ok => "ok",
         Outcome::Denied => "denied",
+        Outcome::Throttled => "throttled",
+        Outcome::RegionDisabled => "region_disabled",
+        Outcome::Unsupported => "unsupported",
         Outcome::Incomplete => "incomplete",
         Outcome::Failed => "failed",
     };

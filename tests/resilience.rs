@@ -1,0 +1,168 @@
+//! Resilience against a misbehaving AWS: a proxy in front of moto
+//! throttles and fails a share of the EC2 calls, or denies one account a
+//! service, while another account's credentials are wrong. The BOM must
+//! not lose healthy data, retries must stay bounded, and the coverage must
+//! name every failure.
+
+mod common;
+
+use std::{collections::BTreeSet, path::Path, process::Output};
+
+use common::proxy::{Faults, Proxy};
+use serde_json::Value;
+
+fn run_through(proxy: &Proxy, profile_dir: &Path, accounts: &Path, out: &Path) -> Output {
+    common::inventag(
+        None,
+        Some(profile_dir),
+        &[
+            "run",
+            "--accounts-file",
+            accounts.to_str().unwrap(),
+            "--output-dir",
+            out.to_str().unwrap(),
+            "--plugin-dir",
+            common::plugin_dir().to_str().unwrap(),
+            "--endpoint-url",
+            &proxy.url,
+        ],
+        &[],
+    )
+}
+
+/// `(account, region, type, id)` of every resource, with its tags.
+fn identities(bom: &Value) -> BTreeSet<(String, String, String, String, String)> {
+    bom["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |f: &str| r[f].as_str().unwrap_or_default().to_owned();
+            (s("account_id"), s("region"), s("resource_type"), s("id"), r["tags"].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn throttling_and_server_errors_leave_the_bom_unchanged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded =
+        common::seed(&moto, tmp.path(), "111111111111,222222222222", "us-east-1,eu-west-1");
+    let upstream = moto.url.trim_start_matches("http://").to_owned();
+
+    let clean = Proxy::start(&upstream);
+    let clean_out = tmp.path().join("clean");
+    let out = run_through(&clean, &seeded.profile_dir, &seeded.accounts_file, &clean_out);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let clean_bom = common::read_json_bom(&clean_out);
+    let clean_calls = clean.requests().len();
+
+    let faults = Faults { throttle: 0.30, fail: 0.05, seed: 7, deny: Vec::new() };
+    let faulty = Proxy::with_faults(&upstream, faults);
+    let faulty_out = tmp.path().join("faulty");
+    let out = run_through(&faulty, &seeded.profile_dir, &seeded.accounts_file, &faulty_out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the run did not complete under faults:\n{stderr}");
+    let faulty_bom = common::read_json_bom(&faulty_out);
+    let faulty_calls = faulty.requests().len();
+    let injected = faulty.injected();
+
+    println!(
+        "fault-free: {clean_calls} calls; with faults: {faulty_calls} calls ({} throttled, {} \
+         server errors injected), {:.2}x",
+        injected.throttled,
+        injected.failed,
+        faulty_calls as f64 / clean_calls as f64
+    );
+    assert!(injected.throttled > 0 && injected.failed > 0, "no fault was injected: {injected:?}");
+    assert_eq!(identities(&faulty_bom), identities(&clean_bom), "the BOM changed under faults");
+    assert!(!identities(&clean_bom).is_empty());
+    for c in faulty_bom["coverage"].as_array().unwrap() {
+        assert_eq!(c["outcome"], "ok", "{c}");
+    }
+    assert!(faulty_calls < 3 * clean_calls, "{faulty_calls} calls against {clean_calls}");
+}
+
+/// The access key id of a seeded profile.
+fn profile_key(profile_dir: &Path, account: &str) -> String {
+    let text = std::fs::read_to_string(profile_dir.join("credentials")).unwrap();
+    let section = format!("[inventag-{account}]");
+    let rest = &text[text.find(&section).expect("profile") + section.len()..];
+    rest.lines()
+        .find_map(|l| l.trim().strip_prefix("aws_access_key_id"))
+        .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
+        .expect("aws_access_key_id")
+}
+
+#[test]
+fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded =
+        common::seed(&moto, tmp.path(), "111111111111,222222222222,333333333333", "us-east-1");
+    // Account 222's profile is replaced by keys moto files under another
+    // account: the identity check must refuse them.
+    let mut accounts: Value =
+        serde_json::from_slice(&std::fs::read(&seeded.accounts_file).unwrap()).unwrap();
+    for a in accounts["accounts"].as_array_mut().unwrap() {
+        if a["account_id"] == "222222222222" {
+            a["profile_name"] = "wrong-keys".into();
+        }
+    }
+    let accounts_file = tmp.path().join("accounts-broken.json");
+    std::fs::write(&accounts_file, accounts.to_string()).unwrap();
+    let creds = seeded.profile_dir.join("credentials");
+    let mut text = std::fs::read_to_string(&creds).unwrap();
+    text.push_str(
+        "\n[wrong-keys]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
+         aws_secret_access_key = not-this-accounts-key\n",
+    );
+    std::fs::write(&creds, text).unwrap();
+
+    // Account 333 may not describe volumes.
+    let deny = vec![(profile_key(&seeded.profile_dir, "333333333333"), "DescribeVolumes".into())];
+    let proxy = Proxy::with_faults(
+        moto.url.trim_start_matches("http://"),
+        Faults { deny, ..Faults::default() },
+    );
+    let out_dir = tmp.path().join("out");
+    let out = run_through(&proxy, &seeded.profile_dir, &accounts_file, &out_dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "expected a partial run:\n{stderr}");
+    assert!(proxy.injected().denied > 0, "the denial was never exercised");
+
+    let bom = common::read_json_bom(&out_dir);
+    let got = identities(&bom);
+    let expected: BTreeSet<_> = seeded.manifest["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["account_id"] != "222222222222")
+        .filter(|e| !(e["account_id"] == "333333333333" && e["resource_type"] == "volume"))
+        .map(|r| {
+            let s = |f: &str| r[f].as_str().unwrap_or_default().to_owned();
+            (s("account_id"), s("region"), s("resource_type"), s("id"), r["tags"].to_string())
+        })
+        .collect();
+    assert_eq!(got, expected, "healthy data is not complete");
+    assert!(got.iter().any(|k| k.0 == "111111111111") && got.iter().any(|k| k.0 == "333333333333"));
+
+    let coverage = bom["coverage"].as_array().unwrap();
+    let of = |account: &str| -> Vec<&Value> {
+        coverage.iter().filter(|c| c["account_id"] == account).collect()
+    };
+    assert!(of("111111111111").iter().all(|c| c["outcome"] == "ok"));
+    let bad = of("222222222222");
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0]["outcome"], "failed");
+    assert!(bad[0]["messages"].to_string().contains("belong to account 123456789012"), "{bad:?}");
+    let denied = of("333333333333");
+    assert_eq!(denied[0]["outcome"], "incomplete", "{denied:?}");
+    let messages = denied[0]["messages"].to_string();
+    assert!(
+        messages.contains("volumes") && messages.contains("UnauthorizedOperation"),
+        "{messages}"
+    );
+    assert!(stderr.contains("222222222222") && stderr.contains("333333333333"), "{stderr}");
+}

@@ -189,7 +189,7 @@ struct RunArgs {
     endpoint_url: Option<String>,
 
     /// Targets (account × region × collector) collected at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = 64)]
     concurrency: usize,
 
     /// Wall-time limit for one target or one document, in seconds.

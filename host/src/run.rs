@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::{
     bom::{self, Outcome, RunMetadata, TargetCoverage},
-    config::Region,
-    credentials::{self, AccountsSourceError, ResolveOptions, organizations::OrgOptions},
+    config::{AccountConfig, Region},
+    credentials::{self, AccountsSourceError, ResolveOptions, Resolver, organizations::OrgOptions},
     gateway::{Caller, Gateway, GatewayOptions},
     output::{OutputDir, OutputError},
     runtime::{Limits, LoadError, Runtime},
@@ -179,53 +179,24 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         .map_err(|e| RunError::Gateway(e.to_string()))?,
     );
     tracing::info!(environment = %resolver.environment(), "credential environment detected");
+    // Accounts are prepared concurrently: each needs a few dependent calls
+    // (identity, perhaps a role and the region list) and waits on AWS.
+    let prepared =
+        futures_util::future::join_all(accounts.accounts.iter().map(|account| {
+            prepare_account(account, &resolver, &gateway, options.regions.as_deref())
+        }))
+        .await;
     let mut plans = Vec::new();
     let mut host_coverage = Vec::new();
     let mut methods = std::collections::HashMap::new();
-    for account in &accounts.accounts {
-        let name = account.name().to_owned();
-        let host_failure = |messages: Vec<String>| TargetCoverage {
-            account_id: account.account_id.to_string(),
-            account_name: name.clone(),
-            region: "*".into(),
-            collector: "host".into(),
-            outcome: Outcome::Failed,
-            resources: 0,
-            messages,
-        };
-        let resolution = resolver.resolve(account).await;
-        let creds = match resolution.outcome {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(account = %account.account_id, "{e}");
-                host_coverage.push(host_failure(vec![e.to_string()]));
-                continue;
+    for result in prepared {
+        match result {
+            Ok(plan) => {
+                methods.insert(plan.account_id.clone(), plan.credentials.method().to_string());
+                plans.push(plan);
             }
-        };
-        methods.insert(account.account_id.to_string(), creds.method().to_string());
-        tracing::info!(
-            account = %account.account_id,
-            name = %name,
-            method = %creds.method(),
-            "credentials resolved"
-        );
-        let regions = match options.regions.clone().or_else(|| account.regions.clone()) {
-            Some(r) => r,
-            None => match discover_regions(&gateway, &creds).await {
-                Ok(r) => r,
-                Err(message) => {
-                    tracing::warn!(account = %account.account_id, "{message}");
-                    host_coverage.push(host_failure(vec![message]));
-                    continue;
-                }
-            },
-        };
-        plans.push(AccountPlan {
-            account_id: account.account_id.to_string(),
-            account_name: name,
-            regions,
-            credentials: creds,
-        });
+            Err(coverage) => host_coverage.push(coverage),
+        }
     }
 
     let targets = scheduler::targets(&plans, &plugins.collectors, &gateway);
@@ -319,6 +290,46 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         peak_in_flight: gateway.governor.in_flight().1,
         collect_time,
         elapsed: started.elapsed(),
+    })
+}
+
+/// Resolves one account's credentials and regions; a failure becomes the
+/// account's host coverage record.
+async fn prepare_account(
+    account: &AccountConfig,
+    resolver: &Resolver,
+    gateway: &Gateway,
+    regions: Option<&[Region]>,
+) -> Result<AccountPlan, TargetCoverage> {
+    let name = account.name().to_owned();
+    let failure = |message: String| {
+        tracing::warn!(account = %account.account_id, "{message}");
+        TargetCoverage {
+            account_id: account.account_id.to_string(),
+            account_name: name.clone(),
+            region: "*".into(),
+            collector: "host".into(),
+            outcome: Outcome::Failed,
+            resources: 0,
+            messages: vec![message],
+        }
+    };
+    let creds = resolver.resolve(account).await.outcome.map_err(|e| failure(e.to_string()))?;
+    tracing::info!(
+        account = %account.account_id,
+        name = %name,
+        method = %creds.method(),
+        "credentials resolved"
+    );
+    let regions = match regions.map(<[Region]>::to_vec).or_else(|| account.regions.clone()) {
+        Some(r) => r,
+        None => discover_regions(gateway, &creds).await.map_err(failure)?,
+    };
+    Ok(AccountPlan {
+        account_id: account.account_id.to_string(),
+        account_name: name,
+        regions,
+        credentials: creds,
     })
 }
 

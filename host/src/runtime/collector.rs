@@ -39,6 +39,9 @@ pub struct CollectorInfo {
     pub global: bool,
     /// Declared operations, by service.
     pub calls: Vec<(String, Vec<String>)>,
+    /// Independent parts, collectable one at a time; empty when the
+    /// collection is indivisible.
+    pub parts: Vec<String>,
 }
 
 /// A collector ready to run.
@@ -68,6 +71,8 @@ pub struct TargetSpec {
     pub gateway: Arc<Gateway>,
     /// The account's credentials.
     pub credentials: Arc<AccountCredentials>,
+    /// The one part to collect, or all.
+    pub part: Option<String>,
 }
 
 /// What one target produced.
@@ -165,6 +170,7 @@ impl LoadedCollector {
             summary: info.summary,
             global: info.global,
             calls,
+            parts: info.parts,
         };
         Ok(LoadedCollector { file: file.to_owned(), info, grants, pre })
     }
@@ -184,7 +190,10 @@ impl LoadedCollector {
             caller: Caller { label: label.clone(), grants: self.grants.clone() },
             credentials: spec.credentials.clone(),
         };
-        let scope = format!("{}/{}", spec.account_id, spec.record_region);
+        let scope = match &spec.part {
+            Some(part) => format!("{}/{}/{part}", spec.account_id, spec.record_region),
+            None => format!("{}/{}", spec.account_id, spec.record_region),
+        };
         let state = CollectorState::new(
             rt,
             Some(access),
@@ -199,6 +208,7 @@ impl LoadedCollector {
             account_name: spec.account_name.clone(),
             region: spec.region.clone(),
             partition: spec.partition.clone(),
+            part: spec.part.clone(),
         };
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;

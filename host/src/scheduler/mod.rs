@@ -95,6 +95,33 @@ fn home_region(partition: &str) -> &'static str {
     }
 }
 
+/// Adds a target's coverage, merging the parts of one collector's target
+/// (same account, region and collector) into one record: resources add up,
+/// messages gather, and the outcome is shared when every part agrees,
+/// `incomplete` when some part collected something, else `failed`.
+fn merge_coverage(all: &mut Vec<TargetCoverage>, part: TargetCoverage) {
+    let same = |c: &&mut TargetCoverage| {
+        c.account_id == part.account_id
+            && c.region == part.region
+            && c.collector == part.collector
+            && c.collector != "host"
+    };
+    let Some(whole) = all.iter_mut().find(same) else {
+        all.push(part);
+        return;
+    };
+    whole.resources += part.resources;
+    whole.messages.extend(part.messages);
+    if whole.outcome != part.outcome {
+        let partial = |o: Outcome| matches!(o, Outcome::Ok | Outcome::Incomplete);
+        whole.outcome = if partial(whole.outcome) || partial(part.outcome) {
+            Outcome::Incomplete
+        } else {
+            Outcome::Failed
+        };
+    }
+}
+
 /// Every target of the plan.
 pub fn targets(
     accounts: &[AccountPlan],
@@ -104,31 +131,38 @@ pub fn targets(
     let mut out = Vec::new();
     for account in accounts {
         for collector in collectors {
-            let spec = |region: &str, record_region: &str, partition: &str| TargetSpec {
-                account_id: account.account_id.clone(),
-                account_name: account.account_name.clone(),
-                region: region.to_owned(),
-                record_region: record_region.to_owned(),
-                partition: partition.to_owned(),
-                gateway: gateway.clone(),
-                credentials: account.credentials.clone(),
+            // A collector with declared parts runs one target per part, so
+            // its independent calls wait on AWS side by side.
+            let parts: Vec<Option<String>> = if collector.info.parts.is_empty() {
+                vec![None]
+            } else {
+                collector.info.parts.iter().cloned().map(Some).collect()
+            };
+            let mut push = |region: &str, record_region: &str, partition: &str| {
+                for part in &parts {
+                    let spec = TargetSpec {
+                        account_id: account.account_id.clone(),
+                        account_name: account.account_name.clone(),
+                        region: region.to_owned(),
+                        record_region: record_region.to_owned(),
+                        partition: partition.to_owned(),
+                        gateway: gateway.clone(),
+                        credentials: account.credentials.clone(),
+                        part: part.clone(),
+                    };
+                    out.push((collector.clone(), spec));
+                }
             };
             if collector.info.global {
                 let mut partitions: Vec<&str> =
                     account.regions.iter().map(Region::partition).collect();
                 partitions.dedup();
                 for partition in partitions {
-                    out.push((
-                        collector.clone(),
-                        spec(home_region(partition), "global", partition),
-                    ));
+                    push(home_region(partition), "global", partition);
                 }
             } else {
                 for region in &account.regions {
-                    out.push((
-                        collector.clone(),
-                        spec(region.as_str(), region.as_str(), region.partition()),
-                    ));
+                    push(region.as_str(), region.as_str(), region.partition());
                 }
             }
         }
@@ -224,7 +258,7 @@ pub async fn collect(
                     tracing::warn!(done, total, collector = %c.collector, account = %c.account_id, region = %c.region, outcome = ?c.outcome, messages = ?c.messages, "target not complete");
                 }
                 bom.resources.extend(run.records);
-                bom.coverage.push(run.coverage);
+                merge_coverage(&mut bom.coverage, run.coverage);
             }
             Err(e) => {
                 // A panic inside the host while running a target: recorded,

@@ -36,6 +36,9 @@ impl Collector for Ec2 {
                     "DescribeSecurityGroups",
                 ],
             )],
+            parts: ["instances", "volumes", "vpcs", "subnets", "security groups"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 
@@ -237,6 +240,7 @@ mod tests {
             account_name: "prod".into(),
             region: "us-east-1".into(),
             partition: "aws".into(),
+            part: None,
         }
     }
 

@@ -106,11 +106,18 @@ impl Collection {
         self.emitter.emitted()
     }
 
+    /// Whether the host asked for `what` (every part, when it named none).
+    pub fn wants(&self, what: &str) -> bool {
+        self.target.part.as_deref().is_none_or(|p| p == what)
+    }
+
     /// Runs one part of the collection (`what` names it in warnings, e.g.
-    /// `"volumes"`). An error from the part becomes a warning and counts as
-    /// a failed part; a stopped collection skips the part.
+    /// `"volumes"`, and must be one of the collector's declared `parts`).
+    /// An error from the part becomes a warning and counts as a failed
+    /// part; a stopped collection, or one the host asked for another part
+    /// of, skips the part.
     pub fn part(&mut self, what: &str, run: impl FnOnce(&mut Self) -> Result<(), AwsError>) {
-        if self.is_stopped() {
+        if self.is_stopped() || !self.wants(what) {
             return;
         }
         self.parts += 1;
@@ -160,6 +167,12 @@ impl Collection {
             self.emit_failed(e, dropped);
         }
         let emitted = self.emitter.emitted();
+        if let (Some(asked), 0) = (&self.target.part, self.parts) {
+            return Err(CollectError {
+                message: format!("this collector has no part named {asked:?}"),
+                access_denied: false,
+            });
+        }
         if self.parts > 0 && self.failed == self.parts && emitted == 0 {
             let message = if self.warnings.len() == 1 {
                 self.warnings.remove(0)

@@ -208,6 +208,7 @@ mod tests {
             account_name: "prod".into(),
             region: "eu-west-1".into(),
             partition: "aws".into(),
+            part: None,
         }
     }
 

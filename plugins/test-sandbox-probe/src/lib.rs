@@ -39,6 +39,7 @@ impl Collector for SandboxProbe {
             summary: "Test only: reports what the plugin sandbox allows".to_string(),
             global: false,
             calls: vec![service_calls("ec2", &["DescribeVpcs"])],
+            parts: Vec::new(),
         }
     }
 

@@ -336,7 +336,7 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
     let (targets, ok) = report.targets;
     eprintln!(
         "{:?}: {} resources, {ok}/{targets} targets ok, {} AWS requests ({} retries, {} \
-         throttled, peak {} in flight), collected in {:.2}s, {:.2}s in all",
+         throttled, peak {} in flight), collected in {:.2}s, {:.2}s in plugins, {:.2}s in all",
         report.status,
         report.resources,
         report.calls,
@@ -344,6 +344,7 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
         report.throttled,
         report.peak_in_flight,
         report.collect_time.as_secs_f64(),
+        report.plugin_time.as_secs_f64(),
         report.elapsed.as_secs_f64()
     );
     Ok(match report.status {

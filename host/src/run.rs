@@ -84,6 +84,8 @@ pub struct RunReport {
     pub peak_in_flight: u64,
     /// Time spent collecting (credentials, regions and targets).
     pub collect_time: Duration,
+    /// Time spent running plugin code, summed over instances.
+    pub plugin_time: Duration,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -289,6 +291,7 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         throttled: gateway.governor.throttled_count(),
         peak_in_flight: gateway.governor.in_flight().1,
         collect_time,
+        plugin_time: runtime.plugin_time(),
         elapsed: started.elapsed(),
     })
 }

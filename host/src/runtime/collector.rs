@@ -107,6 +107,8 @@ pub struct CollectorState {
     denials: Vec<String>,
     /// Kinds of the calls that failed, to name the outcome.
     failures: FailureKinds,
+    /// Time spent waiting in host calls.
+    host_wait: std::time::Duration,
 }
 
 /// Which kinds of failure a target's calls met.
@@ -210,12 +212,14 @@ impl LoadedCollector {
             partition: spec.partition.clone(),
             part: spec.part.clone(),
         };
+        let started = std::time::Instant::now();
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.inventag_plugin_collector().call_collect(&mut store, &target).await
         }
         .await;
         let state = store.into_data();
+        rt.add_plugin_time(started.elapsed().saturating_sub(state.host_wait));
         let mut messages = Vec::new();
         let outcome = match result {
             Ok(Ok(summary)) => {
@@ -291,6 +295,7 @@ impl CollectorState {
             rejected: Vec::new(),
             denials: Vec::new(),
             failures: FailureKinds::default(),
+            host_wait: std::time::Duration::ZERO,
         }
     }
 
@@ -406,6 +411,7 @@ impl aws::Host for CollectorState {
         input: String,
     ) -> wasmtime::Result<Result<String, aws::AwsError>> {
         let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
+        let waiting = std::time::Instant::now();
         let result = match parse_input(&input) {
             Ok(input) => {
                 access
@@ -422,6 +428,7 @@ impl aws::Host for CollectorState {
             }
             Err(e) => Err(e),
         };
+        self.host_wait += waiting.elapsed();
         match result {
             Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
             Err(e) => {
@@ -467,8 +474,9 @@ impl aws::HostPages for CollectorState {
         &mut self,
         this: Resource<PageStream>,
     ) -> wasmtime::Result<Result<Option<String>, aws::AwsError>> {
+        let waiting = std::time::Instant::now();
         let stream = self.sandbox.table.get_mut(&this)?;
-        match &mut stream.0 {
+        let answer = match &mut stream.0 {
             Err(pending) => Ok(match pending.take() {
                 Some(e) => Err(to_wit(e)),
                 None => Ok(None),
@@ -478,7 +486,9 @@ impl aws::HostPages for CollectorState {
                 Ok(None) => Ok(Ok(None)),
                 Err(e) => Ok(Err(to_wit(e))),
             },
-        }
+        };
+        self.host_wait += waiting.elapsed();
+        answer
     }
 
     async fn drop(&mut self, this: Resource<PageStream>) -> wasmtime::Result<()> {

@@ -129,6 +129,7 @@ impl LoadedFormatter {
             sandbox: Sandbox::new(&rt.limits, label.clone(), self.info.format.clone()),
         };
         let mut store = host::new_store(&rt.engine, state);
+        let started = std::time::Instant::now();
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let api = instance.inventag_plugin_formatter();
@@ -141,6 +142,7 @@ impl LoadedFormatter {
             api.call_finish(&mut store, &coverage).await
         }
         .await;
+        rt.add_plugin_time(started.elapsed());
         let document = match result {
             Ok(Ok(doc)) => doc,
             Ok(Err(message)) => {

@@ -93,6 +93,9 @@ pub struct Runtime {
     formatter_linker: Linker<formatter::FormatterState>,
     limits: Limits,
     _ticker: EpochTicker,
+    /// Time spent running plugin code (not waiting on the host), summed
+    /// over every instance; see [`Runtime::plugin_time`].
+    plugin_nanos: std::sync::atomic::AtomicU64,
 }
 
 /// How often the epoch advances; deadlines are checked at this grain.
@@ -140,7 +143,21 @@ impl Runtime {
             formatter_linker,
             limits,
             _ticker: EpochTicker { stop },
+            plugin_nanos: Default::default(),
         })
+    }
+
+    /// Time spent running plugin code so far, summed over every instance:
+    /// a collector's time minus its waits on host calls, a formatter's
+    /// whole time. An estimate: a plugin that yields at a deadline check
+    /// keeps counting while other tasks run.
+    pub fn plugin_time(&self) -> Duration {
+        Duration::from_nanos(self.plugin_nanos.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn add_plugin_time(&self, spent: Duration) {
+        let nanos = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+        self.plugin_nanos.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The limits in force.

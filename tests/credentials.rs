@@ -414,8 +414,26 @@ fn no_secret_reaches_any_output_log_or_file() {
          "external_id": external_id, "regions": ["us-east-1"]},
         {"account_id": "222222222222", "account_name": "Env", "regions": ["us-east-1"]},
         {"account_id": "444444444444", "account_name": "Secret", "regions": ["us-east-1"]},
+        {"account_id": "555555555555", "account_name": "Chain", "profile_name": "chain",
+         "regions": ["us-east-1"]},
     ]});
     put_secret(&moto, "inventag/credentials/444444444444", &k444);
+    // A profile role chain whose external id and source keys are secrets
+    // too: the SDK describes such chains in its own log events.
+    let chain_external_id = "sentinel-chain-external-Qd7";
+    let chain_secret = "sentinel-chain-source-secret-Hy4";
+    let aws = profiles(
+        dir.path(),
+        &format!(
+            "[chain-source]\naws_access_key_id = AKIASENTINELCHAIN999\n\
+             aws_secret_access_key = {chain_secret}\n"
+        ),
+        &format!(
+            "[profile chain]\nrole_arn = arn:aws:iam::555555555555:role/Chained\n\
+             source_profile = chain-source\nexternal_id = {chain_external_id}\n\
+             region = us-east-1\n"
+        ),
+    );
     let file = dir.path().join("accounts.json");
     write_private(&file, &accounts.to_string());
     let env = [
@@ -438,6 +456,9 @@ fn no_secret_reaches_any_output_log_or_file() {
         &k444.key_id,
         &k444.secret,
         &k444.token,
+        chain_external_id,
+        chain_secret,
+        "AKIASENTINELCHAIN999",
     ];
 
     let out_dir = dir.path().join("bom");
@@ -446,7 +467,7 @@ fn no_secret_reaches_any_output_log_or_file() {
     for log_format in ["text", "json"] {
         let run = inventag(
             Some(&moto),
-            None,
+            Some(&aws),
             &[
                 "--log-level",
                 "debug",
@@ -469,13 +490,18 @@ fn no_secret_reaches_any_output_log_or_file() {
         assert!(stderr.contains("credentials resolved"), "debug log missing:\n{stderr}");
         outputs.push(("run stdout", String::from_utf8_lossy(&run.stdout).into_owned()));
         outputs.push(("run stderr", stderr));
-        for format in ["text", "json"] {
+        for (format, level) in [
+            ("text", "debug"),
+            ("json", "INFO"),
+            ("text", "info,inventag=debug"),
+            ("json", "TRACE"),
+        ] {
             let check = inventag(
                 Some(&moto),
-                None,
+                Some(&aws),
                 &[
                     "--log-level",
-                    "debug",
+                    level,
                     "--log-format",
                     log_format,
                     "accounts",
@@ -505,7 +531,13 @@ fn no_secret_reaches_any_output_log_or_file() {
         .collect();
     assert_eq!(
         methods,
-        ["accounts_file_keys", "role_arn", "environment_variables", "secrets_manager"]
+        [
+            "accounts_file_keys",
+            "role_arn",
+            "environment_variables",
+            "secrets_manager",
+            "profile_name"
+        ]
     );
     for (path, text) in &files {
         outputs.push(("output file", format!("{}: {text}", path.display())));
@@ -582,4 +614,51 @@ fn organization_accounts_are_reached_through_the_named_role() {
         .collect::<Vec<_>>();
     assert_eq!(assumed.len(), 2, "{assumed:?}");
     assert!(assumed.iter().all(|b| b.contains("ExternalId=org-external-id")), "{assumed:?}");
+}
+
+#[test]
+fn a_source_that_never_answers_fails_only_its_account() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let k444 = keys_for(&moto, "444444444444");
+    let aws = profiles(
+        dir.path(),
+        "",
+        "[profile slow]\ncredential_process = /bin/sh -c 'echo sentinel-stderr-Lp2 >&2; \
+         sleep 60'\nregion = us-east-1\n",
+    );
+    let accounts = json!({"accounts": [
+        {"account_id": "111111111111", "account_name": "Slow", "profile_name": "slow"},
+        {"account_id": "444444444444", "account_name": "Good"},
+    ]});
+    let file = dir.path().join("accounts.json");
+    write_private(&file, &accounts.to_string());
+    let started = std::time::Instant::now();
+    let out = inventag(
+        Some(&moto),
+        Some(&aws),
+        &[
+            "accounts",
+            "check",
+            "--accounts-file",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+            "--credential-timeout",
+            "2",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID_444444444444", &k444.key_id),
+            ("AWS_SECRET_ACCESS_KEY_444444444444", &k444.secret),
+            ("AWS_SESSION_TOKEN_444444444444", &k444.token),
+        ],
+    );
+    let elapsed = started.elapsed();
+    let report = check_json(&out);
+    assert!(!out.status.success());
+    assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
+    assert_eq!(row(&report, "444444444444")["status"], "ok");
+    let slow = row(&report, "111111111111");
+    assert!(slow["error"].as_str().unwrap().contains("longer than 2s"), "{slow:#}");
+    assert!(!report.to_string().contains("sentinel-stderr"), "a process's stderr leaked");
 }

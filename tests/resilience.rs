@@ -75,7 +75,9 @@ fn throttling_and_server_errors_leave_the_bom_unchanged() {
         injected.failed,
         faulty_calls as f64 / clean_calls as f64
     );
-    assert!(injected.throttled > 0 && injected.failed > 0, "no fault was injected: {injected:?}");
+    // With 20-odd calls a run without a server error is common; one without
+    // any fault is not (0.65^20 < 0.02%).
+    assert!(injected.throttled + injected.failed > 0, "no fault was injected: {injected:?}");
     assert_eq!(identities(&faulty_bom), identities(&clean_bom), "the BOM changed under faults");
     assert!(!identities(&clean_bom).is_empty());
     for c in faulty_bom["coverage"].as_array().unwrap() {

@@ -56,13 +56,18 @@ impl CheckReport {
             self.environment,
             if self.secrets_manager { "on" } else { "off" }
         );
+        // Names may come from an organization: never let one print raw
+        // control characters (a forged row, a terminal escape).
+        let clean = |t: &str| -> String {
+            if t.chars().any(char::is_control) { t.escape_debug().to_string() } else { t.into() }
+        };
         let rows: Vec<[String; 5]> = self
             .accounts
             .iter()
             .map(|a| {
                 [
                     a.account_id.clone(),
-                    a.account_name.clone(),
+                    clean(&a.account_name),
                     a.method.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
                     a.caller_arn.clone().unwrap_or_else(|| "-".into()),
                     a.status.to_owned(),
@@ -87,7 +92,7 @@ impl CheckReport {
             if failed.is_empty() && a.error.is_none() {
                 continue;
             }
-            let _ = writeln!(out, "\n{} ({}):", a.account_id, a.account_name);
+            let _ = writeln!(out, "\n{} ({}):", a.account_id, clean(&a.account_name));
             for t in failed {
                 let reason = t.reason.as_deref().unwrap_or("");
                 let _ = writeln!(out, "  {} {}: {reason}", t.method, t.target);

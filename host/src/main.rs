@@ -88,7 +88,8 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value = "text")]
     format: CheckFormat,
 
-    /// Send STS and Secrets Manager calls to this endpoint instead of AWS.
+    /// Send every AWS call (STS, Secrets Manager, Organizations, and those
+    /// of profile role chains) to this endpoint instead of AWS.
     #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL", value_parser = parse_endpoint)]
     endpoint_url: Option<String>,
 
@@ -121,16 +122,17 @@ struct CredentialArgs {
     #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
     org_role_name: Option<String>,
 
-    /// The external id for --org-role-name's role. Prefer the environment
-    /// variable: a command line is visible to other users of the machine.
-    #[arg(
-        long,
-        value_name = "ID",
-        env = "INVENTAG_EXTERNAL_ID",
-        hide_env_values = true,
-        requires = "org_role_name"
-    )]
+    /// The external id for --org-role-name's role (ignored without it).
+    /// Prefer the environment variable: a command line is visible to other
+    /// users of the machine.
+    #[arg(long, value_name = "ID", env = "INVENTAG_EXTERNAL_ID", hide_env_values = true)]
     external_id: Option<String>,
+
+    /// The longest finding one account's credentials may take, in seconds;
+    /// past it the account fails and the others go on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    credential_timeout: u64,
 }
 
 impl CredentialArgs {
@@ -140,6 +142,7 @@ impl CredentialArgs {
             secrets_manager: self.secrets_manager,
             secrets_region: self.secrets_region.as_ref().map(|r| r.to_string()),
             env: None,
+            timeout: Duration::from_secs(self.credential_timeout),
         }
     }
 
@@ -188,17 +191,20 @@ struct RunArgs {
     #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL", value_parser = parse_endpoint)]
     endpoint_url: Option<String>,
 
-    /// Targets (account × region × collector) collected at once.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    concurrency: usize,
+    /// Targets (account × region × collector part) collected at once.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=4096))]
+    concurrency: u16,
 
     /// Wall-time limit for one target or one document, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
     plugin_deadline: u64,
 
     /// Memory one plugin instance may use, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 512)]
-    plugin_memory: usize,
+    #[arg(long, value_name = "MIB", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(16..=65536))]
+    plugin_memory: u32,
 
     #[command(flatten)]
     credentials: CredentialArgs,
@@ -219,41 +225,42 @@ fn parse_endpoint(text: &str) -> Result<String, String> {
     }
 }
 
-fn init_logging(cli: &Cli) {
+fn init_logging(cli: &Cli) -> Result<(), String> {
     let filter = if cli.quiet {
         "error".to_owned()
     } else {
         match cli.verbose {
-            0 => cli.log_level.clone(),
+            0 => cli.log_level.trim().to_owned(),
             1 => "debug".into(),
             _ => "trace".into(),
         }
     };
-    // A bare level applies to inventag; the AWS SDK's own chatter stays at
-    // warn unless a full filter asks for it.
-    let filter = if matches!(filter.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
-        format!("warn,inventag={filter}")
+    // A bare level, in any case, applies to inventag.
+    let lower = filter.to_ascii_lowercase();
+    let filter = if matches!(lower.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
+        format!("warn,inventag={lower}")
     } else {
         filter
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,inventag=info"));
-    let registry = tracing_subscriber::registry().with(filter).with(no_signing_detail());
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+        .map_err(|e| format!("--log-level {filter:?} is not a level or a tracing filter: {e}"))?;
+    let registry = tracing_subscriber::registry().with(filter).with(own_events_only());
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match cli.log_format {
         LogFormat::Text => registry.with(fmt).init(),
         LogFormat::Json => registry.with(fmt.json()).init(),
     }
+    Ok(())
 }
 
-/// Drops the AWS SDK's signing and wire events below info, whatever the
-/// filter asks: at debug and trace they print canonical requests and
-/// headers, which carry session tokens.
-fn no_signing_detail() -> tracing_subscriber::filter::FilterFn {
+/// Keeps other crates' events to warnings and errors, whatever the filter
+/// asks: below that the AWS SDK prints credential chains (access key ids,
+/// external ids), canonical requests and headers (session tokens).
+fn own_events_only() -> tracing_subscriber::filter::FilterFn {
     fn keep(meta: &tracing::Metadata<'_>) -> bool {
-        let noisy = ["aws_sigv4", "aws_smithy_runtime", "aws_smithy_http", "hyper", "reqwest"];
-        *meta.level() <= tracing::Level::INFO
-            || !noisy.iter().any(|prefix| meta.target().starts_with(prefix))
+        *meta.level() <= tracing::Level::WARN || meta.target().starts_with("inventag")
     }
     tracing_subscriber::filter::FilterFn::new(keep)
 }
@@ -303,7 +310,7 @@ impl Drop for ProgressLine {
 async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
     let limits = Limits {
         deadline: Duration::from_secs(args.plugin_deadline),
-        memory_bytes: args.plugin_memory << 20,
+        memory_bytes: (args.plugin_memory as usize) << 20,
         ..Limits::default()
     };
     let credentials = args.credentials.options(args.endpoint_url.clone());
@@ -319,7 +326,7 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
         regions: args.regions,
         plugin_dir: args.plugin_dir,
         endpoint_url: args.endpoint_url,
-        concurrency: args.concurrency,
+        concurrency: usize::from(args.concurrency),
         limits,
     })
     .await
@@ -328,7 +335,7 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
     let report = report?;
 
     for file in &report.files {
-        println!("{}", file.display());
+        out(&format!("{}\n", file.display()));
     }
     for problem in &report.problems {
         eprintln!("problem: {problem}");
@@ -362,14 +369,26 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("inventag accounts check")?;
     match args.format {
-        CheckFormat::Text => print!("{}", report.to_text()),
-        CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        CheckFormat::Text => out(&report.to_text()),
+        CheckFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&report)?)),
     }
     Ok(if report.all_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// Writes to stdout; a reader that went away (a closed pipe) is not an
+/// error worth a panic: the work is done, and the exit status says how.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(message) = init_logging(&cli) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     if let Some(url) = cli.command.endpoint_url() {
         // Credential providers inside the AWS SDK (profile role chains, SSO)
         // build their own clients from the environment; the override must
@@ -378,7 +397,6 @@ fn main() -> ExitCode {
         // logger start below.
         unsafe { std::env::set_var("AWS_ENDPOINT_URL", url) };
     }
-    init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -3,9 +3,10 @@
 //! forwarded, so a test can check what inventag actually sent. It can
 //! also inject faults into EC2 `Describe*` calls: throttling, server
 //! errors, and access denied for one account's key. Which attempt gets a
-//! fault is a pure function of the seed, the caller's key, the request
-//! body and how many times that request was seen, so a run's faults do
-//! not depend on the order concurrent requests arrive in.
+//! fault is a function of the seed, the caller's credential scope (key,
+//! region), the request body and how many times that request was seen, so
+//! one call's faults do not depend on the order concurrent requests arrive
+//! in; moto issues new keys on every seeding, so each run draws anew.
 
 use std::{
     collections::HashMap,
@@ -106,15 +107,21 @@ impl Proxy {
     }
 }
 
-/// The access key id of a SigV4 `Authorization` header.
-fn key_id(headers: &[(String, String)]) -> String {
+/// The credential scope of a SigV4 `Authorization` header:
+/// `KEY/DATE/REGION/SERVICE/aws4_request`.
+fn credential_scope(headers: &[(String, String)]) -> String {
     headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
         .and_then(|(_, v)| v.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').next())
+        .and_then(|c| c.split(',').next())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The access key id of a SigV4 `Authorization` header.
+fn key_id(headers: &[(String, String)]) -> String {
+    credential_scope(headers).split('/').next().unwrap_or_default().to_owned()
 }
 
 /// The fault for one request, if any: status, code.
@@ -129,8 +136,10 @@ fn fault(state: &Shared, headers: &[(String, String)], body: &[u8]) -> Option<(u
         state.injected.lock().unwrap().denied += 1;
         return Some((403, "UnauthorizedOperation"));
     }
+    // Keyed by account, region and request, so one call's attempts see the
+    // same sequence whatever other calls run beside it.
     let mut h = DefaultHasher::new();
-    (f.seed, &key, &text).hash(&mut h);
+    (f.seed, credential_scope(headers), &text).hash(&mut h);
     let request = h.finish();
     let seen = {
         let mut counts = state.counts.lock().unwrap();

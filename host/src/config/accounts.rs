@@ -164,12 +164,12 @@ pub struct AccountsFile {
 #[non_exhaustive]
 pub enum AccountsFileError {
     /// The file could not be read.
-    #[error("{file}: cannot read the accounts file: {source}")]
+    #[error("{file}: cannot read the accounts file: {reason}")]
     Read {
         /// The file.
         file: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The file is not valid JSON or YAML.
     #[error("{file}: not valid {format}: {message}")]
@@ -198,51 +198,46 @@ impl AccountsFile {
     /// extension (`.yaml`/`.yml` for YAML, anything else JSON).
     pub fn load(path: &Path) -> Result<AccountsFile, AccountsFileError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| AccountsFileError::Read { file: path.to_owned(), source })?;
+            .map_err(|reason| AccountsFileError::Read { file: path.to_owned(), reason })?;
+        // A byte-order mark some editors write is not part of the document.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let yaml = matches!(
             path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
             Some("yaml" | "yml")
         );
-        let parsed = if yaml { Self::from_yaml(&text) } else { Self::from_json(&text) };
+        let parsed = if yaml { Self::from_yaml(text) } else { Self::from_json(text) };
         let file = parsed.map_err(|e| e.with_file(path))?;
         file.check().map_err(|e| e.with_file(path))?;
         Ok(file)
     }
 
     fn from_json(text: &str) -> Result<AccountsFile, AccountsFileError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| AccountsFileError::Syntax {
+                file: PathBuf::new(),
+                format: "JSON",
+                message: e.to_string(),
+            })?;
+        check_shape(&value)?;
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let inner = e.inner();
-            if inner.is_syntax() || inner.is_eof() {
-                AccountsFileError::Syntax {
-                    file: PathBuf::new(),
-                    format: "JSON",
-                    message: inner.to_string(),
-                }
-            } else {
-                field_error(e.path().to_string(), inner.to_string())
-            }
-        })
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
     }
 
     fn from_yaml(text: &str) -> Result<AccountsFile, AccountsFileError> {
         // A syntax error is found before any field is visited.
-        if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(text) {
-            return Err(AccountsFileError::Syntax {
+        let value: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| AccountsFileError::Syntax {
                 file: PathBuf::new(),
                 format: "YAML",
                 message: e.to_string(),
-            });
-        }
-        if let Some((index, raw)) = unquoted_yaml_account_id(text) {
-            return Err(field_error(
-                format!("accounts[{index}].account_id"),
-                format!(
-                    "read the unquoted value {raw}; YAML tools disagree on such values (some read \
-                     leading zeros as octal), so write the id in quotes: account_id: \"{raw}\""
-                ),
-            ));
-        }
+            })?;
+        let value = serde_json::to_value(&value).map_err(|e| AccountsFileError::Syntax {
+            file: PathBuf::new(),
+            format: "YAML",
+            message: format!("not representable as an accounts file: {e}"),
+        })?;
+        check_shape(&value)?;
         let de = serde_yaml::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de)
             .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
@@ -271,6 +266,38 @@ impl AccountsFile {
                     "access_key_id and secret_access_key must be given together".into(),
                 ));
             }
+            if account.regions.as_ref().is_some_and(Vec::is_empty) {
+                return Err(field_error(
+                    format!("accounts[{i}].regions"),
+                    "lists no region; name at least one, or leave `regions` out to scan every \
+                     region enabled for the account"
+                        .into(),
+                ));
+            }
+            if account.account_name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                return Err(field_error(
+                    format!("accounts[{i}].account_name"),
+                    "is empty; give a name or leave the field out".into(),
+                ));
+            }
+            if keys.0.is_some() {
+                let other = if account.role_arn.is_some() {
+                    Some("role_arn")
+                } else if account.profile_name.is_some() {
+                    Some("profile_name")
+                } else {
+                    None
+                };
+                if let Some(other) = other {
+                    return Err(field_error(
+                        format!("accounts[{i}].access_key_id"),
+                        format!(
+                            "the account gives both keys and {other}; keep one way to reach it \
+                             (keys in the file are the least safe)"
+                        ),
+                    ));
+                }
+            }
             if account.external_id.is_some() && account.role_arn.is_none() {
                 return Err(field_error(
                     format!("accounts[{i}].external_id"),
@@ -287,33 +314,41 @@ impl AccountsFile {
     }
 }
 
-/// The first `account_id` written as a plain (unquoted) YAML scalar, with
-/// its position among the file's account ids. Plain scalars of digits are
-/// read as numbers, or as octal by YAML 1.1 tools, so only quoted ids are
-/// accepted.
-fn unquoted_yaml_account_id(text: &str) -> Option<(usize, String)> {
-    let mut index = 0;
-    for line in text.lines() {
-        let line = line.split(" #").next().unwrap_or(line);
-        let mut rest = line;
-        while let Some(at) = rest.find("account_id") {
-            let after = rest[at + "account_id".len()..].trim_start();
-            rest = &rest[at + "account_id".len()..];
-            let Some(value) = after.strip_prefix(':') else { continue };
-            let value = value.trim_start();
-            let raw: String = value.chars().take_while(|c| !matches!(c, ',' | '}' | ']')).collect();
-            let raw = raw.trim().to_owned();
-            if raw.is_empty() {
-                index += 1;
-                continue;
-            }
-            if !raw.starts_with('"') && !raw.starts_with('\'') {
-                return Some((index, raw));
-            }
-            index += 1;
+/// Checks what serde would otherwise let through: every account is an
+/// object with named fields (serde also takes a positional list), and
+/// every `account_id` is text (a YAML id written without quotes is a
+/// number, and YAML 1.1 tools read some as octal).
+fn check_shape(value: &serde_json::Value) -> Result<(), AccountsFileError> {
+    use serde_json::Value;
+    let Value::Object(top) = value else {
+        return Err(field_error(
+            "(top level)".into(),
+            "must be an object like {\"accounts\": [{\"account_id\": \"123456789012\"}]}".into(),
+        ));
+    };
+    let Some(accounts) = top.get("accounts") else { return Ok(()) };
+    let Value::Array(accounts) = accounts else {
+        return Err(field_error("accounts".into(), "must be a list of accounts".into()));
+    };
+    for (i, account) in accounts.iter().enumerate() {
+        let Value::Object(fields) = account else {
+            return Err(field_error(
+                format!("accounts[{i}]"),
+                "must be an object with named fields, like {\"account_id\": \"123456789012\"}"
+                    .into(),
+            ));
+        };
+        if let Some(Value::Number(n)) = fields.get("account_id") {
+            return Err(field_error(
+                format!("accounts[{i}].account_id"),
+                format!(
+                    "read the unquoted number {n}; an account id must be a quoted 12-digit \
+                     string (a number loses leading zeros), e.g. account_id: \"012345678901\""
+                ),
+            ));
         }
     }
-    None
+    Ok(())
 }
 
 fn field_error(path: String, message: String) -> AccountsFileError {
@@ -385,11 +420,11 @@ mod tests {
     }
 
     #[test]
-    fn octal_looking_yaml_id_is_refused() {
-        let err = AccountsFile::from_yaml("accounts:\n  - account_id: 012345678901\n").unwrap_err();
-        let (field, msg) = field_of(err);
-        assert_eq!(field, "accounts[0].account_id");
-        assert!(msg.contains("quoted"), "{msg}");
+    fn leading_zero_yaml_id_keeps_its_zero() {
+        // YAML 1.2 reads a plain 012345678901 as text, zero kept; a YAML 1.1
+        // tool would read octal, which is why the README asks for quotes.
+        let f = AccountsFile::from_yaml("accounts:\n  - account_id: 012345678901\n").unwrap();
+        assert_eq!(f.accounts[0].account_id.as_str(), "012345678901");
     }
 
     #[test]
@@ -415,11 +450,46 @@ mod tests {
     }
 
     #[test]
+    fn positional_accounts_are_refused() {
+        let (field, msg) =
+            field_of(json(r#"{"accounts":[["111111111111","222222222222"]]}"#).unwrap_err());
+        assert_eq!(field, "accounts[0]");
+        assert!(msg.contains("named fields"), "{msg}");
+    }
+
+    #[test]
+    fn empty_regions_and_mixed_sources_are_refused() {
+        let (field, _) = field_of(
+            json(r#"{"accounts":[{"account_id":"123456789012","regions":[]}]}"#).unwrap_err(),
+        );
+        assert_eq!(field, "accounts[0].regions");
+        let (field, msg) = field_of(
+            json(
+                r#"{"accounts":[{"account_id":"123456789012","profile_name":"p",
+                "access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"x"}]}"#,
+            )
+            .unwrap_err(),
+        );
+        assert_eq!(field, "accounts[0].access_key_id");
+        assert!(msg.contains("profile_name"), "{msg}");
+    }
+
+    #[test]
+    fn yaml_comments_and_strings_mentioning_account_id_are_fine() {
+        let f = AccountsFile::from_yaml(
+            "# account_id: 111111111111 (old)\naccounts:\n  - account_id: \"222222222222\"\n    \
+             account_name: \"note account_id: 5\"\n",
+        )
+        .unwrap();
+        assert_eq!(f.accounts[0].account_id.as_str(), "222222222222");
+    }
+
+    #[test]
     fn debug_never_shows_secrets() {
         let f = json(
             r#"{"accounts":[{"account_id":"123456789012","access_key_id":"AKIASENTINEL",
-            "secret_access_key":"sentinel-secret","role_arn":"arn:aws:iam::123456789012:role/r",
-            "external_id":"sentinel-ext"}]}"#,
+            "secret_access_key":"sentinel-secret"},{"account_id":"210987654321",
+            "role_arn":"arn:aws:iam::210987654321:role/r","external_id":"sentinel-ext"}]}"#,
         )
         .unwrap();
         let shown = format!("{f:?}");

@@ -14,6 +14,10 @@ pub enum Exposure {
     Readable(u32),
     /// git tracks it, so the keys are (or will be) in the history.
     TrackedByGit,
+    /// It lies inside a git work tree and git could not say whether it is
+    /// tracked (git missing, a repository owned by someone else); refused,
+    /// since the answer may be yes.
+    Unverifiable(String),
 }
 
 /// Checks that `file` is private. `Ok` when it is.
@@ -21,10 +25,13 @@ pub fn check_private(file: &Path) -> Result<(), Exposure> {
     if let Some(mode) = open_mode(file) {
         return Err(Exposure::Readable(mode));
     }
-    if tracked_by_git(file) {
-        return Err(Exposure::TrackedByGit);
+    // The file a symlink points at is the one that may be committed.
+    let real = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    match git_tracked(&real) {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(Exposure::TrackedByGit),
+        Err(why) => Err(Exposure::Unverifiable(why)),
     }
-    Ok(())
 }
 
 /// The permission bits when group or others have any access.
@@ -42,15 +49,28 @@ fn open_mode(_file: &Path) -> Option<u32> {
     None
 }
 
-/// Whether git tracks the file. No git, or no repository around the file,
-/// means not tracked.
-fn tracked_by_git(file: &Path) -> bool {
+/// The nearest directory above `file` holding a `.git` entry.
+fn work_tree(file: &Path) -> Option<&Path> {
+    file.ancestors().skip(1).find(|dir| dir.join(".git").exists())
+}
+
+/// Whether git tracks `file`. Outside any work tree the answer is no
+/// without asking git. Inside one, git is asked with a clean environment
+/// (no `GIT_DIR` steering it elsewhere), no hooks or fsmonitor, and the
+/// ownership check waived for this read-only question; any failure to
+/// answer is an error.
+fn git_tracked(file: &Path) -> Result<bool, String> {
+    let Some(root) = work_tree(file) else { return Ok(false) };
     let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
-        return false;
+        return Err("the file has no name".into());
     };
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    Command::new("git")
-        .arg("-C")
+    let mut git = Command::new("git");
+    git.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        git.env("PATH", path);
+    }
+    let status = git
+        .args(["-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C"])
         .arg(dir)
         .args(["ls-files", "--error-unmatch", "--"])
         .arg(name)
@@ -58,7 +78,18 @@ fn tracked_by_git(file: &Path) -> bool {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok_and(|s| s.success())
+        .map_err(|e| {
+            format!("it is inside the git work tree {} and git cannot run: {e}", root.display())
+        })?;
+    match status.code() {
+        Some(0) => Ok(true),
+        Some(1) => Ok(false),
+        _ => Err(format!(
+            "it is inside the git work tree {} and git could not tell whether it is tracked \
+             ({status})",
+            root.display()
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -93,5 +124,10 @@ mod tests {
         assert_eq!(check_private(&file), Ok(()));
         assert!(git(&["add", "accounts.json"]).unwrap().success());
         assert_eq!(check_private(&file), Err(Exposure::TrackedByGit));
+        // Through a symlink from outside the work tree, still refused.
+        let outside = tempfile::tempdir().unwrap();
+        let link = outside.path().join("link.json");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(check_private(&link), Err(Exposure::TrackedByGit));
     }
 }

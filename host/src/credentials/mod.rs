@@ -107,6 +107,17 @@ pub enum CredentialError {
         /// The accounts file.
         file: PathBuf,
     },
+    /// The accounts file holds keys and whether git tracks it is unknown.
+    #[error(
+        "{file} holds access keys and {reason}; move it out of the repository or check it \
+         with `git ls-files`, and keep it in .gitignore"
+    )]
+    FileUnverifiable {
+        /// The accounts file.
+        file: PathBuf,
+        /// Why git could not answer.
+        reason: String,
+    },
     /// The source that applies gave no credentials.
     #[error("account {account}: {method} failed: {reason}")]
     Source {
@@ -150,6 +161,18 @@ pub enum CredentialError {
         /// AWS's answer.
         reason: String,
     },
+    /// Resolution took longer than allowed.
+    #[error(
+        "account {account}: finding credentials took longer than {seconds}s (a credential \
+         process, SSO or an endpoint that does not answer); raise --credential-timeout or fix \
+         the source"
+    )]
+    TimedOut {
+        /// The account.
+        account: AccountId,
+        /// The limit.
+        seconds: u64,
+    },
     /// STS could not confirm whose the credentials are.
     #[error(
         "account {account}: cannot confirm the identity of credentials from {method}: {reason}"
@@ -177,8 +200,12 @@ pub enum SecretsManagerMode {
 }
 
 /// Settings shared by every account's resolution.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ResolveOptions {
+    /// The longest one account's resolution may take, identity check
+    /// included; a source that never answers fails its account, not the
+    /// run.
+    pub timeout: Duration,
     /// An endpoint to send STS and Secrets Manager calls to (a local
     /// stand-in).
     pub endpoint_url: Option<String>,
@@ -190,6 +217,18 @@ pub struct ResolveOptions {
     /// Where environment variables are read; the process environment when
     /// `None`.
     pub env: Option<Env>,
+}
+
+impl Default for ResolveOptions {
+    fn default() -> Self {
+        ResolveOptions {
+            timeout: Duration::from_secs(60),
+            endpoint_url: None,
+            secrets_manager: SecretsManagerMode::default(),
+            secrets_region: None,
+            env: None,
+        }
+    }
 }
 
 /// One source tried for one account.
@@ -321,7 +360,8 @@ impl AccountCredentials {
     }
 }
 
-/// An error and its sources on one line.
+/// An error and its sources on one line. What a credential process wrote
+/// to its stderr is cut off: it may hold anything, secrets included.
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -332,6 +372,16 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
             text.push_str(&next);
         }
         source = s.source();
+    }
+    scrub_process_output(text)
+}
+
+fn scrub_process_output(mut text: String) -> String {
+    for marker in ["Stderr:", "stderr:", "Stdout:", "stdout:"] {
+        if let Some(at) = text.find(marker) {
+            text.truncate(at + marker.len());
+            text.push_str(" (not shown: a credential process's output may hold secrets)");
+        }
     }
     text
 }
@@ -423,7 +473,15 @@ impl Resolver {
     #[tracing::instrument(name = "credentials.resolve", skip_all, fields(account = %account.account_id))]
     pub async fn resolve(&self, account: &AccountConfig) -> Resolution {
         let mut attempts = Vec::new();
-        let outcome = self.resolve_inner(account, &mut attempts).await;
+        let limit = self.options.timeout;
+        let outcome =
+            match tokio::time::timeout(limit, self.resolve_inner(account, &mut attempts)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(CredentialError::TimedOut {
+                    account: account.account_id.clone(),
+                    seconds: limit.as_secs(),
+                }),
+            };
         match &outcome {
             Ok(c) => tracing::debug!(method = %c.method(), "credentials resolved"),
             Err(e) => tracing::debug!("credentials not resolved: {e}"),
@@ -591,6 +649,9 @@ impl Resolver {
                 }
                 file_keys::Exposure::TrackedByGit => {
                     CredentialError::FileTracked { file: file.clone() }
+                }
+                file_keys::Exposure::Unverifiable(reason) => {
+                    CredentialError::FileUnverifiable { file: file.clone(), reason }
                 }
             };
             attempts.push(failed(method, &target, &e.to_string()));

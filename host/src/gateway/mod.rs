@@ -56,7 +56,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 8,
+            max_attempts: 10,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(10),
         }

@@ -15,20 +15,20 @@ use cap_std::{ambient_authority, fs::Dir};
 #[non_exhaustive]
 pub enum OutputError {
     /// The output directory could not be created or opened.
-    #[error("{dir}: cannot use as the output directory: {source}")]
+    #[error("{dir}: cannot use as the output directory: {reason}")]
     Dir {
         /// The directory.
         dir: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The file could not be written.
-    #[error("{file}: cannot write: {source}")]
+    #[error("{file}: cannot write: {reason}")]
     Write {
         /// The file.
         file: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The extension is not plain.
     #[error("the extension {0:?} is not 1 to 10 letters or digits")]
@@ -44,7 +44,7 @@ pub struct OutputDir {
 impl OutputDir {
     /// Creates `path` if needed and opens it.
     pub fn open(path: &Path) -> Result<OutputDir, OutputError> {
-        let fail = |source| OutputError::Dir { dir: path.to_owned(), source };
+        let fail = |reason| OutputError::Dir { dir: path.to_owned(), reason };
         std::fs::create_dir_all(path).map_err(fail)?;
         let dir = Dir::open_ambient_dir(path, ambient_authority()).map_err(fail)?;
         Ok(OutputDir { path: path.to_owned(), dir })
@@ -75,18 +75,18 @@ impl OutputDir {
             let file_path = self.path.join(&name);
             match self.dir.open_with(&name, &options) {
                 Ok(mut file) => {
-                    let fail = |source| OutputError::Write { file: file_path.clone(), source };
+                    let fail = |reason| OutputError::Write { file: file_path.clone(), reason };
                     file.write_all(bytes).map_err(fail)?;
                     file.sync_all().map_err(fail)?;
                     return Ok(file_path);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(source) => return Err(OutputError::Write { file: file_path, source }),
+                Err(reason) => return Err(OutputError::Write { file: file_path, reason }),
             }
         }
         Err(OutputError::Write {
             file: self.path.join(format!("inventag-bom-{stamp}.{extension}")),
-            source: std::io::Error::new(
+            reason: std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
                 "999 files of this name exist",
             ),

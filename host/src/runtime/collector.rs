@@ -299,13 +299,17 @@ impl CollectorState {
         }
     }
 
-    fn note(&mut self, service: &str, operation: &str, e: &CallError) {
-        match e.kind {
+    fn note_kind(&mut self, kind: ErrorKind) {
+        match kind {
             ErrorKind::Throttled => self.failures.throttled = true,
             ErrorKind::RegionDisabled => self.failures.region_disabled = true,
             ErrorKind::Unsupported => self.failures.unsupported = true,
             _ => {}
         }
+    }
+
+    fn note(&mut self, service: &str, operation: &str, e: &CallError) {
+        self.note_kind(e.kind);
         if e.kind == ErrorKind::Denied {
             self.denials
                 .push(format!("{service}:{operation} denied by rule {}: {}", e.code, e.message));
@@ -484,7 +488,10 @@ impl aws::HostPages for CollectorState {
             Ok(pages) => match pages.next().await {
                 Ok(Some(page)) => Ok(Ok(Some(serde_json::to_string(&page)?))),
                 Ok(None) => Ok(Ok(None)),
-                Err(e) => Ok(Err(to_wit(e))),
+                Err(e) => {
+                    self.note_kind(e.kind);
+                    Ok(Err(to_wit(e)))
+                }
             },
         };
         self.host_wait += waiting.elapsed();

@@ -55,12 +55,14 @@ impl Default for Limits {
 #[non_exhaustive]
 pub enum LoadError {
     /// The plugin directory could not be read.
-    #[error("{dir}: cannot read the plugin directory: {source}")]
+    #[error(
+        "{dir}: cannot read the plugin directory: {reason} (give --plugin-dir or INVENTAG_PLUGIN_DIR; scripts/build-plugins.sh builds dist/plugins)"
+    )]
     Dir {
         /// The directory.
         dir: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The file is not a usable component.
     #[error("{file}: {message}")]
@@ -170,7 +172,7 @@ impl Runtime {
     /// [`Plugins::problems`] and the others still load.
     pub async fn load_dir(&self, dir: &Path) -> Result<Plugins, LoadError> {
         let entries = std::fs::read_dir(dir)
-            .map_err(|source| LoadError::Dir { dir: dir.to_owned(), source })?;
+            .map_err(|reason| LoadError::Dir { dir: dir.to_owned(), reason })?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())

@@ -111,13 +111,16 @@ resources = int(num(r"(\d+) resources"))
 # page of each collector part.
 chain_calls = 2
 chain = chain_calls * stats["mean_ms"] / 1000
+unloaded = chain_calls * stats["min_ms"] / 1000
 print(f"latency scenario ({latency} ms per request)")
 print(f"  resources            {resources}")
 print(f"  wall time            {wall} (process), {collect:.3f} s collecting")
 print(f"  AWS calls            {stats['requests']} (peak {stats['peak_in_flight']} in flight)")
-print(f"  mean round trip      {stats['mean_ms']:.1f} ms")
-print(f"  longest chain        {chain_calls} calls = {chain:.3f} s")
+print(f"  round trip           {stats['mean_ms']:.1f} ms mean, {stats['min_ms']:.1f} ms fastest")
+print(f"  longest chain        {chain_calls} calls = {chain:.3f} s at the mean round trip")
 print(f"  collection / chain   {collect / chain:.2f}x")
+print(f"  unloaded chain       {unloaded:.3f} s at the fastest round trip "
+      f"({collect / unloaded:.1f}x; moto serves {stats['requests'] / collect:.0f} calls/s)")
 print(f"  peak RSS             {rss} MB")
 print(f"  CPU in plugins       {plugins:.2f} s of {cpu} s ({100 * plugins / float(cpu):.0f}%)")
 PY

@@ -32,6 +32,7 @@ struct Stats {
     nanos: AtomicU64,
     in_flight: AtomicU64,
     peak: AtomicU64,
+    min_nanos: AtomicU64,
 }
 
 struct Args {
@@ -117,6 +118,7 @@ async fn serve(client: TcpStream, args: Arc<Args>, stats: Arc<Stats>) -> std::io
     stats.requests.fetch_add(1, Ordering::Relaxed);
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     stats.nanos.fetch_add(nanos, Ordering::Relaxed);
+    stats.min_nanos.fetch_min(nanos, Ordering::Relaxed);
     result
 }
 
@@ -125,8 +127,9 @@ fn write_stats(path: &PathBuf, stats: &Stats) {
     let total_ms = stats.nanos.load(Ordering::Relaxed) as f64 / 1e6;
     let mean_ms = if requests == 0 { 0.0 } else { total_ms / requests as f64 };
     let text = format!(
-        "{{\"requests\": {requests}, \"mean_ms\": {mean_ms:.3}, \"total_ms\": {total_ms:.3}, \
-         \"peak_in_flight\": {}}}\n",
+        "{{\"requests\": {requests}, \"mean_ms\": {mean_ms:.3}, \"min_ms\": {:.3}, \
+         \"total_ms\": {total_ms:.3}, \"peak_in_flight\": {}}}\n",
+        stats.min_nanos.load(Ordering::Relaxed) as f64 / 1e6,
         stats.peak.load(Ordering::Relaxed)
     );
     let tmp = path.with_extension("tmp");
@@ -153,7 +156,7 @@ async fn main() {
     };
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     println!("listening on {local}");
-    let stats = Arc::new(Stats::default());
+    let stats = Arc::new(Stats { min_nanos: AtomicU64::new(u64::MAX), ..Stats::default() });
     if let Some(path) = args.stats.clone() {
         let stats = stats.clone();
         tokio::spawn(async move {

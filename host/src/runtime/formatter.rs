@@ -134,7 +134,8 @@ impl LoadedFormatter {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let api = instance.inventag_plugin_formatter();
             api.call_begin(&mut store, &metadata(run)).await?;
-            for chunk in bom.resources.chunks(BATCH) {
+            for chunk in bom.resources.batches(BATCH) {
+                let chunk = chunk.map_err(|e| wasmtime::Error::msg(e.to_string()))?;
                 let batch: Vec<types::Resource> = chunk.iter().map(to_wit).collect();
                 api.call_add_resources(&mut store, &batch).await?;
             }

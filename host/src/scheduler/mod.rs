@@ -257,8 +257,13 @@ pub async fn collect(
                 } else {
                     tracing::warn!(done, total, collector = %c.collector, account = %c.account_id, region = %c.region, outcome = ?c.outcome, messages = ?c.messages, "target not complete");
                 }
-                bom.resources.extend(run.records);
-                merge_coverage(&mut bom.coverage, run.coverage);
+                let mut coverage = run.coverage;
+                if let Err(e) = bom.resources.extend(run.records) {
+                    tracing::error!(error = %e, "records of a target could not be kept");
+                    coverage.outcome = Outcome::Failed;
+                    coverage.messages.push(format!("the host could not keep the records: {e}"));
+                }
+                merge_coverage(&mut bom.coverage, coverage);
             }
             Err(e) => {
                 // A panic inside the host while running a target: recorded,

@@ -2,10 +2,14 @@
 //! every target, and the run's metadata. Plugins see the same data through
 //! the WIT records; this is the host's side of that contract.
 
-use serde::Serialize;
+mod store;
+
+use serde::{Deserialize, Serialize};
+
+pub use store::{ResourceStore, StoreError};
 
 /// One tag, order kept, empty values kept.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     /// The tag key.
     pub key: String,
@@ -14,7 +18,7 @@ pub struct Tag {
 }
 
 /// One resource in the BOM.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     /// The owning account.
     pub account_id: String,
@@ -129,8 +133,9 @@ pub struct AccountRef {
 /// A finished collection: what the formatters are given.
 #[derive(Debug, Default)]
 pub struct Bom {
-    /// Resources, sorted by account, region, service, type and id.
-    pub resources: Vec<Resource>,
+    /// Resources; sorted by account, region, service, type and id once
+    /// [`Bom::normalise`] ran.
+    pub resources: ResourceStore,
     /// One entry per target.
     pub coverage: Vec<TargetCoverage>,
 }
@@ -139,22 +144,11 @@ impl Bom {
     /// Sorts the resources into their published order and drops repeats of
     /// one identity, keeping the first. Returns how many were dropped.
     pub fn normalise(&mut self) -> usize {
-        self.resources.sort_by(|a, b| {
-            (&a.account_id, &a.region, &a.service, &a.resource_type, &a.id).cmp(&(
-                &b.account_id,
-                &b.region,
-                &b.service,
-                &b.resource_type,
-                &b.id,
-            ))
-        });
-        let before = self.resources.len();
-        let mut seen = std::collections::HashSet::new();
-        self.resources.retain(|r| seen.insert(r.identity()));
+        let dropped = self.resources.normalise();
         self.coverage.sort_by(|a, b| {
             (&a.account_id, &a.region, &a.collector).cmp(&(&b.account_id, &b.region, &b.collector))
         });
-        before - self.resources.len()
+        dropped
     }
 
     /// Whether every target ended `ok`.

@@ -8,6 +8,7 @@ pub mod catalogue;
 mod error;
 mod pages;
 pub mod protocol;
+pub mod s3;
 mod signing;
 
 use std::{
@@ -30,6 +31,7 @@ use crate::{
     validator::{Grants, Validator, Verdict},
 };
 use catalogue::{Catalogue, ServiceModel};
+use protocol::{WireRequest, WireResponse};
 
 /// Who is calling: a plugin as `name@version`, or the host, with the
 /// operations it declared.
@@ -211,13 +213,37 @@ impl Gateway {
         Pages::new(self.clone(), caller, account, service, operation, region, input)
     }
 
-    fn endpoint(&self, model: &ServiceModel, region: &Region) -> String {
+    /// Where a request goes and the region it is signed for: the endpoint
+    /// override as given (path-style, no host prefix), else the service's
+    /// global endpoint in the region's partition, else its regional one;
+    /// S3 buckets with DNS-safe names move into the host name.
+    fn target(&self, model: &ServiceModel, region: &Region, wire: &WireRequest) -> Target {
+        let global = model.metadata.global_endpoints.get(region.partition());
+        let signing_region =
+            global.map(|g| g.signing_region.clone()).unwrap_or_else(|| region.to_string());
         if let Some(url) = &self.options.endpoint_url {
-            return url.trim_end_matches('/').to_owned();
+            return Target { url: request_url(url, None, &wire.path_and_query), signing_region };
         }
         let suffix =
             if region.partition() == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
-        format!("https://{}.{}.{}", model.metadata.endpoint_prefix, region, suffix)
+        let host = match global {
+            Some(g) => g.hostname.clone(),
+            None => format!("{}.{}.{}", model.metadata.endpoint_prefix, region, suffix),
+        };
+        if model.service == "s3"
+            && let Some(bucket) = wire.bucket.as_deref().filter(|b| s3::virtual_host_bucket(b))
+        {
+            let path = wire.path_and_query.strip_prefix('/').unwrap_or(&wire.path_and_query);
+            let rest = path.strip_prefix(bucket).unwrap_or(path);
+            let rest = if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") };
+            let url = format!("https://{bucket}.{host}{rest}");
+            return Target { url, signing_region };
+        }
+        let base = format!("https://{host}");
+        Target {
+            url: request_url(&base, wire.host_prefix.as_deref(), &wire.path_and_query),
+            signing_region,
+        }
     }
 
     async fn send(
@@ -230,31 +256,39 @@ impl Gateway {
     ) -> Result<Value, CallError> {
         let wire =
             protocol::serialize(model, operation, input).map_err(CallError::from_protocol)?;
-        let url = format!("{}{}", self.endpoint(model, region), wire.path_and_query);
+        let method = reqwest::Method::from_bytes(wire.method.as_bytes()).map_err(|_| {
+            CallError::host(ErrorKind::Unsupported, "UnsupportedMethod", wire.method.to_owned())
+        })?;
+        let mut region = region.clone();
+        let mut target = self.target(model, &region, &wire);
+        let is_s3 = model.service == "s3";
         let policy = &self.options.retry;
         let started = Instant::now();
         let mut refreshed = false;
+        let mut redirected = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let creds = account.get().await.map_err(|e| {
                 CallError::host(ErrorKind::AccessDenied, "CredentialsUnavailable", e.to_string())
             })?;
-            let signed =
-                signing::sign(&wire, &url, region.as_str(), model.metadata.signing_name(), &creds)
-                    .map_err(|m| CallError::host(ErrorKind::InvalidInput, "SigningFailed", m))?;
-            let mut request = self.http.request(
-                reqwest::Method::from_bytes(wire.method.as_bytes())
-                    .expect("protocol methods are valid"),
-                &url,
-            );
+            let signed = signing::sign(
+                &wire,
+                &target.url,
+                &target.signing_region,
+                model.metadata.signing_name(),
+                &creds,
+                is_s3,
+            )
+            .map_err(|m| CallError::host(ErrorKind::InvalidInput, "SigningFailed", m))?;
+            let mut request = self.http.request(method.clone(), &target.url);
             for (name, value) in wire.headers.iter().chain(signed.iter()) {
                 request = request.header(name.as_str(), value.as_str());
             }
             self.counters.sent.fetch_add(1, Ordering::Relaxed);
             let outcome = match request.body(wire.body.clone()).send().await {
                 Ok(response) => self.read(model, operation, response).await,
-                Err(e) => Err(CallError::transport(&e)),
+                Err(e) => Err(Failure::Call(CallError::transport(&e))),
             };
             let error = match outcome {
                 Ok(value) => {
@@ -265,7 +299,20 @@ impl Gateway {
                     );
                     return Ok(value);
                 }
-                Err(error) => error,
+                Err(Failure::Redirect(to, error)) => {
+                    // S3 names the bucket's region; one more try there.
+                    match Region::parse(&to) {
+                        Ok(to) if is_s3 && !redirected && to != region => {
+                            redirected = true;
+                            tracing::debug!(from = %region, to = %to, "bucket lives elsewhere");
+                            region = to;
+                            target = self.target(model, &region, &wire);
+                            continue;
+                        }
+                        _ => error,
+                    }
+                }
+                Err(Failure::Call(error)) => error,
             };
             if error.expired_token && !refreshed {
                 refreshed = true;
@@ -290,19 +337,57 @@ impl Gateway {
         model: &ServiceModel,
         operation: &str,
         response: reqwest::Response,
-    ) -> Result<Value, CallError> {
+    ) -> Result<Value, Failure> {
         let status = response.status().as_u16();
-        let request_id = ["x-amzn-requestid", "x-amz-request-id"]
+        let headers: Vec<(String, String)> = response
+            .headers()
             .iter()
-            .find_map(|h| response.headers().get(*h))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response.bytes().await.map_err(|e| CallError::transport(&e))?;
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let body = response.bytes().await.map_err(|e| Failure::Call(CallError::transport(&e)))?;
+        let wire = WireResponse { status, headers, body: body.to_vec() };
         if (200..300).contains(&status) {
-            return protocol::parse_output(model, operation, &body)
-                .map_err(CallError::from_protocol);
+            let mut output = protocol::parse_output(model, operation, &wire)
+                .map_err(|e| Failure::Call(CallError::from_protocol(e)))?;
+            if model.service == "s3" && operation == "GetBucketLocation" {
+                s3::normalise_bucket_location(&mut output, &wire.body);
+            }
+            return Ok(output);
         }
-        let parsed = protocol::parse_error(model, &body);
-        Err(CallError::from_response(status, parsed, request_id))
+        let parsed = protocol::parse_error(model, &wire);
+        let error = CallError::from_response(status, parsed);
+        match wire.header("x-amz-bucket-region") {
+            Some(region) if matches!(status, 301 | 307 | 400) => {
+                Err(Failure::Redirect(region.to_owned(), error))
+            }
+            _ => Err(Failure::Call(error)),
+        }
     }
+}
+
+/// The URL and signing region of one request.
+struct Target {
+    url: String,
+    signing_region: String,
+}
+
+/// How one exchange failed.
+enum Failure {
+    /// An error to classify, retry or return.
+    Call(CallError),
+    /// S3 said the bucket lives in another region.
+    Redirect(String, CallError),
+}
+
+/// The URL of a request: `endpoint` (a base URL that may carry a path,
+/// such as `http://127.0.0.1:5000` or `https://example.com/custom`) with
+/// `host_prefix` before its host and `path_and_query` after its path.
+pub fn request_url(endpoint: &str, host_prefix: Option<&str>, path_and_query: &str) -> String {
+    let endpoint = endpoint.trim_end_matches('/');
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+    let (authority, base_path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    format!("{scheme}://{}{authority}{base_path}{path_and_query}", host_prefix.unwrap_or(""))
 }

@@ -15,9 +15,11 @@
 //!   runtime and gathers records and coverage;
 //! - [`output`] writes the formatters' documents inside one directory.
 //!
-//! [`run`] wires them together for `inventag run`.
+//! [`run`] wires them together for `inventag run`, and [`call`] makes one
+//! read-only call for `inventag call`.
 
 pub mod bom;
+pub mod call;
 pub mod config;
 pub mod credentials;
 pub mod gateway;

@@ -5,6 +5,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use inventag::{
+    call::CallOptions,
     config::Region,
     run::{RunOptions, RunStatus},
     runtime::Limits,
@@ -48,6 +49,43 @@ enum LogFormat {
 enum Command {
     /// Scan the accounts of an accounts file and write the BOM.
     Run(RunArgs),
+    /// Make one read-only AWS call and print its JSON output.
+    Call(CallArgs),
+}
+
+#[derive(Args)]
+struct CallArgs {
+    /// The service, as in `inventag call ec2 ...` (botocore's names: ec2,
+    /// s3, iam, rds, ecs, dynamodb, lambda, eks...).
+    service: String,
+
+    /// The operation, as in the AWS API reference (DescribeInstances).
+    operation: String,
+
+    /// The input document, a JSON object shaped like the operation's
+    /// input, e.g. '{"Filters": [{"Name": "tag:env", "Values": ["prod"]}]}'.
+    #[arg(long, value_name = "JSON")]
+    input: Option<String>,
+
+    /// The region to call.
+    #[arg(long, value_name = "REGION", env = "AWS_REGION", default_value = "us-east-1",
+        value_parser = parse_region)]
+    region: Region,
+
+    /// The AWS profile whose credentials sign the call; without it, the
+    /// default credential chain.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+
+    /// Follow pagination tokens to the last page and print every page
+    /// merged into one document.
+    #[arg(long)]
+    paginate: bool,
+
+    /// Send the call to this endpoint instead of AWS, e.g. a local
+    /// stand-in such as moto.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL", value_parser = parse_endpoint)]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -176,6 +214,31 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Exit status of `inventag call` refused for its input.
+const EXIT_USAGE: u8 = 2;
+
+async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let options = CallOptions {
+        service: args.service,
+        operation: args.operation,
+        input: args.input,
+        region: args.region,
+        profile: args.profile,
+        paginate: args.paginate,
+        endpoint_url: args.endpoint_url,
+    };
+    match inventag::call::execute(options).await {
+        Ok(output) => {
+            println!("{}", serde_json::to_string_pretty(&output)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(if e.is_usage() { ExitCode::from(EXIT_USAGE) } else { ExitCode::FAILURE })
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
@@ -189,6 +252,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run(args).await,
+            Command::Call(args) => call(args).await,
         }
     });
     match result {

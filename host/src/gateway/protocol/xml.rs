@@ -4,6 +4,8 @@
 //! numbers and timestamps ISO-8601; and REST-XML request bodies are
 //! written from JSON inputs.
 
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
+
 use roxmltree::Node;
 use serde_json::{Map, Value};
 
@@ -78,127 +80,166 @@ fn element_tag<'a>(member: &'a MemberRef, shape: &'a Shape) -> Option<&'a str> {
     None
 }
 
+/// A structure member as found in XML.
+struct Slot<'m> {
+    tag: &'m str,
+    name: &'m String,
+    member: &'m MemberRef,
+    target: &'m Shape,
+    flattened: bool,
+}
+
+/// How one structure shape reads: element members by tag (model names
+/// first, then the older element names of flattened lists), attributes.
+struct Table<'m> {
+    elements: Vec<Slot<'m>>,
+    attributes: Vec<Slot<'m>>,
+}
+
+/// Walks a document with the model, resolving each structure's members
+/// once per parse rather than once per element: a large answer repeats
+/// the same few structures thousands of times.
+struct Reader<'m> {
+    model: &'m ServiceModel,
+    tables: RefCell<HashMap<*const Shape, Rc<Table<'m>>>>,
+}
+
 /// Parses the children (and attributes) of `node` as `shape`.
 pub(super) fn structure(
     model: &ServiceModel,
     shape: &Shape,
     node: Node,
 ) -> Result<Value, ProtocolError> {
-    let mut out = Map::new();
-    // Tag names to members, so that each child is matched once.
-    let mut tags: Vec<(&str, &String, &MemberRef, &Shape)> =
-        Vec::with_capacity(shape.members.len());
-    let mut other_tags: Vec<(&str, &String, &MemberRef, &Shape)> = Vec::new();
-    for (name, member) in &shape.members {
-        if super::bound_in_response(member) {
-            continue;
+    Reader { model, tables: RefCell::default() }.structure(shape, node)
+}
+
+impl<'m> Reader<'m> {
+    fn table(&self, shape: &'m Shape) -> Result<Rc<Table<'m>>, ProtocolError> {
+        if let Some(table) = self.tables.borrow().get(&(shape as *const Shape)) {
+            return Ok(table.clone());
         }
-        let target = model.shape(&member.shape)?;
-        if member.xml_attribute {
-            let wanted = member.wire_name(name);
-            let local = wanted.rsplit(':').next().unwrap_or(wanted);
-            if let Some(attr) = node.attributes().find(|a| a.name() == local) {
-                out.insert(
-                    name.clone(),
-                    scalar(target, member.timestamp_format.as_deref(), attr.value()),
-                );
+        let mut elements = Vec::with_capacity(shape.members.len());
+        let mut others = Vec::new();
+        let mut attributes = Vec::new();
+        for (name, member) in &shape.members {
+            if super::bound_in_response(member) {
+                continue;
             }
-            continue;
+            let target = self.model.shape(&member.shape)?;
+            let flattened = member.flattened || target.flattened;
+            if member.xml_attribute {
+                let wanted = member.wire_name(name);
+                let tag = wanted.rsplit(':').next().unwrap_or(wanted);
+                attributes.push(Slot { tag, name, member, target, flattened });
+                continue;
+            }
+            elements.push(Slot { tag: member.wire_name(name), name, member, target, flattened });
+            if let Some(tag) = element_tag(member, target) {
+                others.push(Slot { tag, name, member, target, flattened });
+            }
         }
-        tags.push((member.wire_name(name), name, member, target));
-        if let Some(other) = element_tag(member, target) {
-            other_tags.push((other, name, member, target));
-        }
+        elements.extend(others);
+        let table = Rc::new(Table { elements, attributes });
+        self.tables.borrow_mut().insert(shape as *const Shape, table.clone());
+        Ok(table)
     }
-    for element in node.children().filter(Node::is_element) {
-        let tag = element.tag_name().name();
-        let found = tags.iter().find(|(t, ..)| *t == tag);
-        let Some(&(_, name, member, target)) =
-            found.or_else(|| other_tags.iter().find(|(t, ..)| *t == tag))
-        else {
-            continue;
-        };
-        let flattened = member.flattened || target.flattened;
-        match target.kind {
-            ShapeType::List if flattened => {
-                let element_ref = target.member.as_ref();
+
+    fn structure(&self, shape: &'m Shape, node: Node) -> Result<Value, ProtocolError> {
+        let table = self.table(shape)?;
+        let mut out = Map::new();
+        for slot in &table.attributes {
+            if let Some(attr) = node.attributes().find(|a| a.name() == slot.tag) {
+                let format = slot.member.timestamp_format.as_deref();
+                out.insert(slot.name.clone(), scalar(slot.target, format, attr.value()));
+            }
+        }
+        for element in node.children().filter(Node::is_element) {
+            let tag = element.tag_name().name();
+            let Some(slot) = table.elements.iter().find(|s| s.tag == tag) else { continue };
+            match slot.target.kind {
+                ShapeType::List if slot.flattened => {
+                    let element_ref = slot.target.member.as_ref();
+                    let element_shape =
+                        self.model.shape(element_ref.map(|m| m.shape.as_str()).unwrap_or(""))?;
+                    let format = element_ref.and_then(|m| m.timestamp_format.as_deref());
+                    let item = self.value(element_shape, format, element)?;
+                    if let Value::Array(items) =
+                        out.entry(slot.name.clone()).or_insert_with(|| Value::Array(Vec::new()))
+                    {
+                        items.push(item);
+                    }
+                }
+                ShapeType::Map if slot.flattened => {
+                    let entry = self.map_entry(slot.target, element)?;
+                    let map =
+                        out.entry(slot.name.clone()).or_insert_with(|| Value::Object(Map::new()));
+                    if let (Value::Object(map), Some((k, v))) = (map, entry) {
+                        map.insert(k, v);
+                    }
+                }
+                _ => {
+                    let format = slot.member.timestamp_format.as_deref();
+                    let v = self.value(slot.target, format, element)?;
+                    out.insert(slot.name.clone(), v);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Parses `node` as a value of `shape`.
+    fn value(
+        &self,
+        shape: &'m Shape,
+        ts_format: Option<&str>,
+        node: Node,
+    ) -> Result<Value, ProtocolError> {
+        Ok(match shape.kind {
+            ShapeType::Structure => self.structure(shape, node)?,
+            ShapeType::List => {
+                let element = shape.member.as_ref();
                 let element_shape =
-                    model.shape(element_ref.map(|m| m.shape.as_str()).unwrap_or(""))?;
-                let format = element_ref.and_then(|m| m.timestamp_format.as_deref());
-                let item = value(model, element_shape, format, element)?;
-                if let Value::Array(items) =
-                    out.entry(name.clone()).or_insert_with(|| Value::Array(Vec::new()))
-                {
-                    items.push(item);
+                    self.model.shape(element.map(|m| m.shape.as_str()).unwrap_or(""))?;
+                let format = element.and_then(|m| m.timestamp_format.as_deref());
+                let mut items = Vec::new();
+                for child in node.children().filter(Node::is_element) {
+                    items.push(self.value(element_shape, format, child)?);
                 }
+                Value::Array(items)
             }
-            ShapeType::Map if flattened => {
-                let entry = map_entry(model, target, element)?;
-                if let (Value::Object(map), Some((k, v))) =
-                    (out.entry(name.clone()).or_insert_with(|| Value::Object(Map::new())), entry)
-                {
-                    map.insert(k, v);
+            ShapeType::Map => {
+                let mut map = Map::new();
+                for entry in node.children().filter(Node::is_element) {
+                    if let Some((k, v)) = self.map_entry(shape, entry)? {
+                        map.insert(k, v);
+                    }
                 }
+                Value::Object(map)
             }
-            _ => {
-                let v = value(model, target, member.timestamp_format.as_deref(), element)?;
-                out.insert(name.clone(), v);
-            }
-        }
+            _ => scalar(shape, ts_format, node.text().unwrap_or("")),
+        })
     }
-    Ok(Value::Object(out))
-}
 
-/// Parses `node` as a value of `shape`.
-pub(super) fn value(
-    model: &ServiceModel,
-    shape: &Shape,
-    ts_format: Option<&str>,
-    node: Node,
-) -> Result<Value, ProtocolError> {
-    Ok(match shape.kind {
-        ShapeType::Structure => structure(model, shape, node)?,
-        ShapeType::List => {
-            let element = shape.member.as_ref();
-            let element_shape = model.shape(element.map(|m| m.shape.as_str()).unwrap_or(""))?;
-            let format = element.and_then(|m| m.timestamp_format.as_deref());
-            let mut items = Vec::new();
-            for child in node.children().filter(Node::is_element) {
-                items.push(value(model, element_shape, format, child)?);
+    fn map_entry(
+        &self,
+        shape: &'m Shape,
+        entry: Node,
+    ) -> Result<Option<(String, Value)>, ProtocolError> {
+        let (Some(k), Some(v)) = (&shape.key, &shape.value) else { return Ok(None) };
+        let key_tag = k.location_name.as_deref().unwrap_or("key");
+        let value_tag = v.location_name.as_deref().unwrap_or("value");
+        let mut key = None;
+        let mut val = None;
+        for child in entry.children().filter(Node::is_element) {
+            if child.tag_name().name() == key_tag {
+                key = Some(child.text().unwrap_or("").to_owned());
+            } else if child.tag_name().name() == value_tag {
+                let target = self.model.shape(&v.shape)?;
+                val = Some(self.value(target, v.timestamp_format.as_deref(), child)?);
             }
-            Value::Array(items)
         }
-        ShapeType::Map => {
-            let mut map = Map::new();
-            for entry in node.children().filter(Node::is_element) {
-                if let Some((k, v)) = map_entry(model, shape, entry)? {
-                    map.insert(k, v);
-                }
-            }
-            Value::Object(map)
-        }
-        _ => scalar(shape, ts_format, node.text().unwrap_or("")),
-    })
-}
-
-fn map_entry(
-    model: &ServiceModel,
-    shape: &Shape,
-    entry: Node,
-) -> Result<Option<(String, Value)>, ProtocolError> {
-    let (Some(k), Some(v)) = (&shape.key, &shape.value) else { return Ok(None) };
-    let key_tag = k.location_name.as_deref().unwrap_or("key");
-    let value_tag = v.location_name.as_deref().unwrap_or("value");
-    let mut key = None;
-    let mut val = None;
-    for child in entry.children().filter(Node::is_element) {
-        if child.tag_name().name() == key_tag {
-            key = Some(child.text().unwrap_or("").to_owned());
-        } else if child.tag_name().name() == value_tag {
-            val = Some(value(model, model.shape(&v.shape)?, v.timestamp_format.as_deref(), child)?);
-        }
+        Ok(key.map(|k| (k, val.unwrap_or(Value::Null))))
     }
-    Ok(key.map(|k| (k, val.unwrap_or(Value::Null))))
 }
 
 /// A scalar from its wire text. Text that does not parse as the shape's
@@ -210,11 +251,14 @@ pub(super) fn scalar(shape: &Shape, ts_format: Option<&str>, text: &str) -> Valu
             "false" => Value::Bool(false),
             other => Value::String(other.to_owned()),
         },
-        ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte => text
-            .trim()
-            .parse::<i64>()
-            .map(|n| Value::Number(n.into()))
-            .unwrap_or_else(|_| Value::String(text.to_owned())),
+        ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte => {
+            let trimmed = text.trim();
+            trimmed
+                .parse::<i64>()
+                .map(|n| Value::Number(n.into()))
+                .or_else(|_| trimmed.parse::<u64>().map(|n| Value::Number(n.into())))
+                .unwrap_or_else(|_| Value::String(text.to_owned()))
+        }
         ShapeType::Float | ShapeType::Double => {
             float_value(text).unwrap_or_else(|| Value::String(text.to_owned()))
         }

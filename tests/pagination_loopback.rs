@@ -1,9 +1,9 @@
-//! Pagination against a scripted endpoint: a small HTTP server on
-//! 127.0.0.1 that answers canned pages, so the awkward endings real
-//! services produce can be replayed exactly: an empty last token, an empty
-//! page that still carries a token, a token that repeats, an endless
-//! service stopped by the page cap, and S3's truncated listing whose next
-//! marker is the last key.
+//! Pagination (and S3's redirects) against a scripted endpoint: a small
+//! HTTP server on 127.0.0.1 that answers canned pages, so the awkward
+//! endings real services produce can be replayed exactly: an empty last
+//! token, an empty page that still carries a token, a token that repeats,
+//! an endless service stopped by the page cap, S3's truncated listing whose
+//! next marker is the last key, and a bucket that lives in another region.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -20,16 +20,42 @@ use inventag::{
 };
 use serde_json::{Value, json};
 
-/// Answers a request body with a response body.
-type Script = Box<dyn Fn(&str, &str) -> String + Send + Sync>;
-
-/// A scripted endpoint; every request's target and body are kept.
-struct Endpoint {
-    url: String,
-    requests: Arc<Mutex<Vec<(String, String)>>>,
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+struct Request {
+    target: String,
+    headers: Vec<(String, String)>,
+    body: String,
 }
 
-fn serve(content_type: &'static str, script: Script) -> Endpoint {
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Answers a request with a status, extra headers and a body.
+type Script = Box<dyn Fn(&Request) -> (u16, Vec<(&'static str, String)>, String) + Send + Sync>;
+
+/// A scripted endpoint; every request is kept.
+struct Endpoint {
+    url: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+/// A server answering 200 with the body the script gives for the
+/// request's target and body.
+fn serve(
+    content_type: &'static str,
+    script: Box<dyn Fn(&str, &str) -> String + Send + Sync>,
+) -> Endpoint {
+    serve_replies(
+        content_type,
+        Box::new(move |r: &Request| (200, Vec::new(), script(&r.target, &r.body))),
+    )
+}
+
+fn serve_replies(content_type: &'static str, script: Script) -> Endpoint {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -49,15 +75,17 @@ fn serve(content_type: &'static str, script: Script) -> Endpoint {
                 }
                 let target = request_line.split_whitespace().nth(1).unwrap_or("").to_owned();
                 let mut length = 0;
+                let mut headers = Vec::new();
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                         break;
                     }
-                    if let Some((name, value)) = line.split_once(':')
-                        && name.eq_ignore_ascii_case("content-length")
-                    {
-                        length = value.trim().parse().unwrap_or(0);
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("content-length") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                        headers.push((name.to_owned(), value.trim().to_owned()));
                     }
                 }
                 let mut body = vec![0; length];
@@ -65,11 +93,13 @@ fn serve(content_type: &'static str, script: Script) -> Endpoint {
                     break;
                 }
                 let body = String::from_utf8_lossy(&body).into_owned();
-                let answer = script(&target, &body);
-                seen.lock().unwrap().push((target, body));
+                let request = Request { target, headers, body };
+                let (status, extra, answer) = script(&request);
+                seen.lock().unwrap().push(request);
+                let extra: String = extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
                 let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-                     x-amzn-RequestId: scripted\r\n\r\n{answer}",
+                    "HTTP/1.1 {status} Scripted\r\nContent-Type: {content_type}\r\n\
+                     Content-Length: {}\r\nx-amzn-RequestId: scripted\r\n{extra}\r\n{answer}",
                     answer.len()
                 );
                 if reader.get_mut().write_all(response.as_bytes()).is_err() {
@@ -155,7 +185,7 @@ fn an_empty_last_token_ends_the_pages() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[1]["clusterArns"], json!(["arn:b"]));
     let sent: Vec<Option<String>> =
-        endpoint.requests.lock().unwrap().iter().map(|(_, b)| token(b)).collect();
+        endpoint.requests.lock().unwrap().iter().map(|r| token(&r.body)).collect();
     assert_eq!(sent, vec![None, Some("t1".to_owned())]);
 }
 
@@ -246,7 +276,64 @@ fn a_truncated_s3_listing_continues_after_its_last_key() {
         .map(|c| c["Key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["a", "b", "c"]);
-    let targets: Vec<String> =
-        endpoint.requests.lock().unwrap().iter().map(|(t, _)| t.clone()).collect();
+    let requests = endpoint.requests.lock().unwrap().clone();
+    let targets: Vec<&str> = requests.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(targets, ["/bkt", "/bkt?marker=b"], "path-style with an endpoint override");
+    // S3 signs the payload's hash (here of the empty body).
+    let empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    assert!(requests.iter().all(|r| r.header("x-amz-content-sha256") == Some(empty_sha256)));
+    let signed = requests[0].header("authorization").unwrap_or_default();
+    assert!(signed.contains("x-amz-content-sha256"), "{signed}");
+}
+
+/// One S3 call through a gateway pointed at `endpoint`.
+fn s3_call(endpoint: &Endpoint, region: &str) -> Result<Value, CallError> {
+    let (gateway, account) = gateway(endpoint, 10);
+    let caller = caller("s3", "GetBucketTagging");
+    let input = json!({"Bucket": "far-away"});
+    runtime().block_on(gateway.call(&caller, &account, "s3", "GetBucketTagging", region, &input))
+}
+
+fn scope(request: &Request) -> String {
+    let auth = request.header("authorization").unwrap_or_default();
+    auth.split("Credential=").nth(1).unwrap_or("").split(',').next().unwrap_or("").to_owned()
+}
+
+#[test]
+fn an_s3_redirect_is_followed_once_in_the_bucket_region() {
+    let endpoint = serve_replies(
+        "application/xml",
+        Box::new(|request: &Request| {
+            if scope(request).contains("/eu-west-1/s3/") {
+                let body = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet>\
+                            </Tagging>";
+                return (200, Vec::new(), body.to_owned());
+            }
+            let error = "<Error><Code>PermanentRedirect</Code><Message>elsewhere</Message></Error>";
+            (301, vec![("x-amz-bucket-region", "eu-west-1".to_owned())], error.to_owned())
+        }),
+    );
+    let out = s3_call(&endpoint, "us-east-1").expect("the redirect should be followed");
+    assert_eq!(out["TagSet"], json!([{"Key": "k", "Value": "v"}]));
+    let scopes: Vec<String> = endpoint.requests.lock().unwrap().iter().map(scope).collect();
+    assert_eq!(scopes.len(), 2, "{scopes:?}");
+    assert!(scopes[0].contains("/us-east-1/s3/") && scopes[1].contains("/eu-west-1/s3/"));
+}
+
+#[test]
+fn an_s3_redirect_is_followed_only_once() {
+    let endpoint = serve_replies(
+        "application/xml",
+        Box::new(|request: &Request| {
+            // Always somewhere else than where the request was signed.
+            let elsewhere =
+                if scope(request).contains("/eu-west-1/") { "ap-south-1" } else { "eu-west-1" };
+            let error = "<Error><Code>PermanentRedirect</Code><Message>elsewhere</Message></Error>";
+            (301, vec![("x-amz-bucket-region", elsewhere.to_owned())], error.to_owned())
+        }),
+    );
+    let error = s3_call(&endpoint, "us-east-1").expect_err("a second redirect must fail");
+    assert_eq!(error.code, "PermanentRedirect");
+    assert_eq!(error.http_status, Some(301));
+    assert_eq!(endpoint.requests.lock().unwrap().len(), 2);
 }

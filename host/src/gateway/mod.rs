@@ -391,3 +391,119 @@ pub fn request_url(endpoint: &str, host_prefix: Option<&str>, path_and_query: &s
     };
     format!("{scheme}://{}{authority}{base_path}{path_and_query}", host_prefix.unwrap_or(""))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn target(
+        endpoint: Option<&str>,
+        service: &str,
+        op: &str,
+        region: &str,
+        input: Value,
+    ) -> Target {
+        let gateway = Gateway::new(GatewayOptions {
+            endpoint_url: endpoint.map(str::to_owned),
+            ..Default::default()
+        })
+        .unwrap();
+        let model = gateway.catalogue().service(service).unwrap();
+        let wire = protocol::serialize(&model, op, &input).unwrap();
+        gateway.target(&model, &Region::parse(region).unwrap(), &wire)
+    }
+
+    #[test]
+    fn global_services_use_their_partition_endpoint_and_signing_region() {
+        let t = target(None, "iam", "ListRoles", "eu-west-1", json!({}));
+        assert_eq!(
+            (t.url.as_str(), t.signing_region.as_str()),
+            ("https://iam.amazonaws.com/", "us-east-1")
+        );
+        let t = target(None, "iam", "ListRoles", "cn-northwest-1", json!({}));
+        assert_eq!(t.url, "https://iam.cn-north-1.amazonaws.com.cn/");
+        assert_eq!(t.signing_region, "cn-north-1");
+        let t = target(None, "iam", "ListRoles", "us-gov-east-1", json!({}));
+        assert_eq!(
+            (t.url.as_str(), t.signing_region.as_str()),
+            ("https://iam.us-gov.amazonaws.com/", "us-gov-west-1")
+        );
+        let t = target(None, "route53", "ListHostedZones", "ap-south-1", json!({}));
+        assert_eq!(t.url, "https://route53.amazonaws.com/2013-04-01/hostedzone");
+        assert_eq!(t.signing_region, "us-east-1");
+        let t = target(None, "cloudfront", "ListDistributions", "eu-west-1", json!({}));
+        assert!(t.url.starts_with("https://cloudfront.amazonaws.com/2020-05-31/distribution"));
+        let t = target(None, "organizations", "ListAccounts", "eu-west-1", json!({}));
+        assert_eq!(t.url, "https://organizations.us-east-1.amazonaws.com/");
+        assert_eq!(t.signing_region, "us-east-1");
+    }
+
+    #[test]
+    fn regional_services_use_the_region() {
+        let t = target(None, "lambda", "ListFunctions", "eu-west-1", json!({"MaxItems": 5}));
+        assert_eq!(t.url, "https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions?MaxItems=5");
+        assert_eq!(t.signing_region, "eu-west-1");
+        let t = target(None, "ec2", "DescribeInstances", "cn-north-1", json!({}));
+        assert_eq!(t.url, "https://ec2.cn-north-1.amazonaws.com.cn/");
+    }
+
+    #[test]
+    fn s3_buckets_go_in_the_host_only_when_dns_safe_and_not_overridden() {
+        let tagging = |bucket: &str| json!({"Bucket": bucket});
+        let t = target(None, "s3", "GetBucketTagging", "eu-west-1", tagging("my-bucket"));
+        assert_eq!(t.url, "https://my-bucket.s3.eu-west-1.amazonaws.com/?tagging");
+        let t = target(None, "s3", "GetBucketTagging", "eu-west-1", tagging("my.dotted.bucket"));
+        assert_eq!(t.url, "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket?tagging");
+        let t = target(
+            None,
+            "s3",
+            "ListObjectsV2",
+            "us-east-1",
+            json!({"Bucket": "b-1", "Prefix": "a/b"}),
+        );
+        assert_eq!(t.url, "https://b-1.s3.us-east-1.amazonaws.com/?list-type=2&prefix=a%2Fb");
+        let local = Some("http://127.0.0.1:5000/");
+        let t = target(local, "s3", "GetBucketTagging", "eu-west-1", tagging("my-bucket"));
+        assert_eq!(t.url, "http://127.0.0.1:5000/my-bucket?tagging");
+        assert_eq!(t.signing_region, "eu-west-1");
+    }
+
+    #[test]
+    fn labels_are_percent_encoded_greedy_ones_keeping_slashes() {
+        let input = json!({"Bucket": "b.x", "Key": "dir/a b+c.txt"});
+        let t = target(None, "s3", "GetObjectTagging", "us-east-1", input);
+        assert_eq!(t.url, "https://s3.us-east-1.amazonaws.com/b.x/dir/a%20b%2Bc.txt?tagging");
+        let input = json!({"FunctionName": "arn:aws:lambda:us-east-1:1:function:f"});
+        let t = target(None, "lambda", "GetFunctionConfiguration", "us-east-1", input);
+        assert_eq!(
+            t.url,
+            "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/\
+             arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af/configuration"
+        );
+    }
+
+    #[test]
+    fn host_prefixes_come_from_dns_safe_labels_and_not_with_an_override() {
+        let input = json!({"AccountId": "123456789012"});
+        let t = target(None, "s3control", "ListAccessPoints", "us-east-1", input.clone());
+        assert!(
+            t.url.starts_with("https://123456789012.s3-control.us-east-1.amazonaws.com/"),
+            "{}",
+            t.url
+        );
+        let t = target(
+            Some("http://127.0.0.1:5000"),
+            "s3control",
+            "ListAccessPoints",
+            "us-east-1",
+            input,
+        );
+        assert!(t.url.starts_with("http://127.0.0.1:5000/v20180820/accesspoint"), "{}", t.url);
+        let gateway = Gateway::new(GatewayOptions::default()).unwrap();
+        let model = gateway.catalogue().service("s3control").unwrap();
+        let evil = json!({"AccountId": "evil.example.com#"});
+        assert!(protocol::serialize(&model, "ListAccessPoints", &evil).is_err());
+    }
+}

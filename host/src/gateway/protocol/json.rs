@@ -262,3 +262,40 @@ pub(super) fn parse_error_members(
     let doc = document(model, &response.body)?;
     read(model, model.shape(error_shape)?, None, &doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::catalogue::Catalogue;
+
+    fn error(headers: &[(&str, &str)], body: &str) -> ErrorBody {
+        let model = Catalogue::new().service("dynamodb").unwrap();
+        let response = WireResponse {
+            status: 400,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: body.as_bytes().to_vec(),
+        };
+        super::super::parse_error(&model, &response)
+    }
+
+    #[test]
+    fn json_error_codes_lose_namespace_and_uri_from_body_or_header() {
+        let e = error(
+            &[("x-amzn-RequestId", "req-1")],
+            r#"{"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "slow"}"#,
+        );
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("ThrottlingException", "slow"));
+        assert_eq!(e.request_id.as_deref(), Some("req-1"));
+        let e = error(
+            &[("X-Amzn-Errortype", "AccessDeniedException:http://internal.amazon.com/coral/")],
+            r#"{"Message": "no"}"#,
+        );
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("AccessDeniedException", "no"));
+        let e = error(
+            &[("x-amzn-query-error", "AWS.SimpleQueueService.NonExistentQueue;Sender")],
+            r#"{"__type": "com.amazonaws.sqs#QueueDoesNotExist"}"#,
+        );
+        assert_eq!(e.code, "AWS.SimpleQueueService.NonExistentQueue");
+        assert_eq!(error(&[], "not json").code, "");
+    }
+}

@@ -134,6 +134,12 @@ impl CallError {
             ProtocolError::Unsupported { .. } => {
                 CallError::host(ErrorKind::Unsupported, "UnsupportedProtocol", e.to_string())
             }
+            ProtocolError::UnsupportedFeature { .. } => {
+                CallError::host(ErrorKind::Unsupported, "UnsupportedFeature", e.to_string())
+            }
+            ProtocolError::Model { .. } => {
+                CallError::host(ErrorKind::Unsupported, "CatalogueDamaged", e.to_string())
+            }
             other => CallError::host(ErrorKind::Service, "UnparsableResponse", other.to_string()),
         }
     }

@@ -168,7 +168,13 @@ impl Gateway {
             self.validator.check(&caller.grants, service, operation)
         {
             self.counters.denied.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(caller = %caller.label, service, operation, rule, "call denied by the validator");
+            tracing::warn!(
+                caller = %caller.label,
+                service,
+                operation,
+                rule,
+                "call denied by the validator"
+            );
             return Err(CallError::host(ErrorKind::Denied, rule, reason));
         }
         Ok((model, region))
@@ -327,7 +333,8 @@ impl Gateway {
             let ceiling =
                 policy.base_delay.saturating_mul(1 << attempt.min(16)).min(policy.max_delay);
             let delay = ceiling.mul_f64(fastrand::f64());
-            tracing::debug!(attempt, code = %error.code, delay_ms = delay.as_millis() as u64, "retrying");
+            let delay_ms = delay.as_millis() as u64;
+            tracing::debug!(attempt, code = %error.code, delay_ms, "retrying");
             tokio::time::sleep(delay).await;
         }
     }

@@ -68,9 +68,12 @@ fn value(model: &ServiceModel, shape: &Shape, v: &Value, path: &str) -> Result<(
                 }
                 value(model, model.shape(&member.shape)?, item, &join(path, name))?;
             }
-            if let Some(missing) =
-                shape.required.iter().find(|r| map.get(r.as_str()).is_none_or(Value::is_null))
-            {
+            // Idempotency tokens are the SDK's to fill, for writes only.
+            let missing = shape.required.iter().find(|r| {
+                map.get(r.as_str()).is_none_or(Value::is_null)
+                    && !shape.members.get(r.as_str()).is_some_and(|m| m.idempotency_token)
+            });
+            if let Some(missing) = missing {
                 return Err(InputError::MissingRequired { path: join(path, missing) }.into());
             }
             if shape.union && set > 1 {
@@ -170,6 +173,14 @@ mod tests {
             check("DescribeInstances", json!([1])),
             Err(ProtocolError::Input(InputError::NotAnObject))
         ));
+    }
+
+    #[test]
+    fn event_streams_are_refused_as_unsupported() {
+        let lambda = Catalogue::new().service("lambda").unwrap();
+        let input = json!({"FunctionName": "f"});
+        let err = super::super::serialize(&lambda, "InvokeWithResponseStream", &input);
+        assert!(matches!(err, Err(ProtocolError::UnsupportedFeature { .. })), "{err:?}");
     }
 
     #[test]

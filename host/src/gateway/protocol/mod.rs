@@ -2,14 +2,15 @@
 //! operation, and an HTTP response back into JSON shaped by the output
 //! shape. Five protocols are spoken:
 //!
-//! - `query` and `ec2`: form-encoded requests, XML answers
-//!   ([`query`](self::query) serialises both, [`xml`](self::xml) parses);
-//! - `json` (awsJson 1.0 and 1.1): a JSON body and an `X-Amz-Target`;
+//! - `query` and `ec2`: form-encoded requests, XML answers (`query.rs`
+//!   serialises both, `xml.rs` parses);
+//! - `json` (awsJson 1.0 and 1.1): a JSON body and an `X-Amz-Target`
+//!   (`json.rs`);
 //! - `rest-json` and `rest-xml`: members bound to the URI, query string,
-//!   headers and body by the model ([`rest`](self::rest)).
+//!   headers and body by the model (`rest.rs`).
 //!
 //! Whatever the protocol, an input is first checked against its shape
-//! ([`check`](self::check)), so an unknown member or a wrong type is a
+//! (`check.rs`), so an unknown member or a wrong type is a
 //! typed [`InputError`] naming its path before anything is built. Outputs
 //! have lists as arrays (even of one), timestamps as ISO-8601 UTC strings
 //! and blobs as base64.
@@ -220,6 +221,13 @@ pub fn serialize(
 ) -> Result<WireRequest, ProtocolError> {
     let op = model.operation(operation)?;
     let protocol = Protocol::of(model)?;
+    if streams_events(model, op)? {
+        return Err(ProtocolError::UnsupportedFeature {
+            service: model.service.clone(),
+            operation: operation.to_owned(),
+            feature: "an event stream",
+        });
+    }
     check::input(model, op, input)?;
     let empty = Value::Object(Default::default());
     let input = if input.is_null() { &empty } else { input };
@@ -232,6 +240,20 @@ pub fn serialize(
     }?;
     wire.host_prefix = host_prefix(model, op, input)?;
     Ok(wire)
+}
+
+/// Whether the operation sends or answers an event stream, which this host
+/// neither writes nor decodes.
+fn streams_events(model: &ServiceModel, op: &Operation) -> Result<bool, ProtocolError> {
+    for shape_name in [op.input_shape(), op.output_shape()].into_iter().flatten() {
+        let shape = model.shape(shape_name)?;
+        for member in shape.members.values() {
+            if model.shape(&member.shape)?.eventstream {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Fills the operation's host prefix (`{AccountId}.`) from its `hostLabel`

@@ -43,12 +43,12 @@ struct Endpoint {
     requests: Arc<Mutex<Vec<Request>>>,
 }
 
+/// Answers a request's target and body with a response body.
+type Pages = Box<dyn Fn(&str, &str) -> String + Send + Sync>;
+
 /// A server answering 200 with the body the script gives for the
 /// request's target and body.
-fn serve(
-    content_type: &'static str,
-    script: Box<dyn Fn(&str, &str) -> String + Send + Sync>,
-) -> Endpoint {
+fn serve(content_type: &'static str, script: Pages) -> Endpoint {
     serve_replies(
         content_type,
         Box::new(move |r: &Request| (200, Vec::new(), script(&r.target, &r.body))),

@@ -3,6 +3,10 @@
 //! and the operation, asks the [validator](crate::validator), serialises
 //! the input for the service's protocol, signs with SigV4, sends, retries
 //! what AWS says may be retried, and parses the answer into JSON.
+//!
+//! Where a request goes is decided here too: a global service's partition
+//! endpoint and signing region, an operation's host prefix, S3's bucket
+//! addressing and its one retry in the bucket's region ([`s3`]).
 
 pub mod catalogue;
 mod error;

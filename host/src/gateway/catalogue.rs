@@ -452,6 +452,23 @@ mod tests {
     }
 
     #[test]
+    fn every_embedded_model_loads_with_a_protocol_this_host_speaks_or_names() {
+        let cat = Catalogue::new();
+        let mut unsupported = Vec::new();
+        for name in cat.service_names() {
+            let model = cat.service(name).unwrap_or_else(|e| panic!("{e}"));
+            if crate::gateway::protocol::Protocol::of(&model).is_err() {
+                unsupported.push(name);
+            }
+        }
+        assert!(cat.service_names().count() > 400);
+        // Only services that speak nothing but CBOR are out of reach.
+        assert!(unsupported.len() <= 4, "{unsupported:?}");
+        let iam = cat.service("iam").unwrap();
+        assert_eq!(iam.metadata.global_endpoints["aws"].hostname, "iam.amazonaws.com");
+    }
+
+    #[test]
     fn unknown_names_are_typed_errors() {
         let cat = Catalogue::new();
         assert!(matches!(cat.service("nope"), Err(CatalogueError::UnknownService(_))));

@@ -15,11 +15,13 @@
 //!   runtime and gathers records and coverage;
 //! - [`output`] writes the formatters' documents inside one directory.
 //!
-//! [`run`] wires them together for `inventag run`, and [`accounts_check`]
-//! runs the credential part alone for `inventag accounts check`.
+//! [`run`] wires them together for `inventag run`; [`accounts_check`]
+//! runs the credential part alone for `inventag accounts check`, and
+//! [`call`] makes one read-only call for `inventag call`.
 
 pub mod accounts_check;
 pub mod bom;
+pub mod call;
 pub mod config;
 pub mod credentials;
 pub mod gateway;

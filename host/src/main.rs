@@ -5,6 +5,7 @@ use std::{io::IsTerminal, path::PathBuf, process::ExitCode, sync::Arc, time::Dur
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use inventag::{
+    call::CallOptions,
     config::Region,
     config::SecretString,
     credentials::{
@@ -58,6 +59,8 @@ enum Command {
     /// Work with accounts files.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Make one read-only AWS call and print its JSON output.
+    Call(CallArgs),
 }
 
 impl Command {
@@ -66,6 +69,7 @@ impl Command {
         match self {
             Command::Run(a) => a.endpoint_url.as_deref(),
             Command::Accounts(AccountsCommand::Check(a)) => a.endpoint_url.as_deref(),
+            Command::Call(a) => a.endpoint_url.as_deref(),
         }
     }
 }
@@ -156,6 +160,41 @@ impl CredentialArgs {
 
 fn parse_role_name(text: &str) -> Result<String, String> {
     organizations::check_role_name(text).map(|()| text.to_owned())
+}
+
+#[derive(Args)]
+struct CallArgs {
+    /// The service, as in `inventag call ec2 ...` (botocore's names: ec2,
+    /// s3, iam, rds, ecs, dynamodb, lambda, eks...).
+    service: String,
+
+    /// The operation, as in the AWS API reference (DescribeInstances).
+    operation: String,
+
+    /// The input document, a JSON object shaped like the operation's
+    /// input, e.g. '{"Filters": [{"Name": "tag:env", "Values": ["prod"]}]}'.
+    #[arg(long, value_name = "JSON")]
+    input: Option<String>,
+
+    /// The region to call.
+    #[arg(long, value_name = "REGION", env = "AWS_REGION", default_value = "us-east-1",
+        value_parser = parse_region)]
+    region: Region,
+
+    /// The AWS profile whose credentials sign the call; without it, the
+    /// default credential chain.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+
+    /// Follow pagination tokens to the last page and print every page
+    /// merged into one document.
+    #[arg(long)]
+    paginate: bool,
+
+    /// Send the call to this endpoint instead of AWS, e.g. a local
+    /// stand-in such as moto.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL", value_parser = parse_endpoint)]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -383,6 +422,31 @@ fn out(text: &str) {
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
+/// Exit status of `inventag call` refused for its input.
+const EXIT_USAGE: u8 = 2;
+
+async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let options = CallOptions {
+        service: args.service,
+        operation: args.operation,
+        input: args.input,
+        region: args.region,
+        profile: args.profile,
+        paginate: args.paginate,
+        endpoint_url: args.endpoint_url,
+    };
+    match inventag::call::execute(options).await {
+        Ok(output) => {
+            out(&format!("{}\n", serde_json::to_string_pretty(&output)?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(if e.is_usage() { ExitCode::from(EXIT_USAGE) } else { ExitCode::FAILURE })
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(message) = init_logging(&cli) {
@@ -409,6 +473,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args, show_progress).await,
             Command::Accounts(AccountsCommand::Check(args)) => check(args).await,
+            Command::Call(args) => call(args).await,
         }
     });
     match result {

@@ -7,6 +7,7 @@ use std::{
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
+    sync::Mutex,
     time::{Duration, Instant},
 };
 
@@ -41,22 +42,44 @@ pub struct Moto {
 
 impl Moto {
     /// Starts moto and waits until it accepts connections.
+    ///
+    /// Tests of one binary start servers in parallel, so a port is never
+    /// handed out twice in a process (two servers on one port would answer
+    /// for each other), and a server that is gone once its port answers is
+    /// started again on another.
     pub fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        static USED: Mutex<Vec<u16>> = Mutex::new(Vec::new());
         let server = std::env::var("INVENTAG_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {server}: {e}"));
-        let moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start on port {port}");
-            std::thread::sleep(Duration::from_millis(100));
+        for _ in 0..5 {
+            let port = loop {
+                let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+                let mut used = USED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !used.contains(&port) {
+                    used.push(port);
+                    break port;
+                }
+            };
+            let child = Command::new(&server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {server}: {e}"));
+            let mut moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "moto did not start on port {port}");
+                if moto.child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            if moto.child.try_wait().ok().flatten().is_none() {
+                return moto;
+            }
         }
-        moto
+        panic!("moto did not stay up on any of five ports");
     }
 }
 

@@ -825,7 +825,10 @@ fn static_provider(
     ))
 }
 
-async fn sdk_config(profile: Option<&str>, endpoint_url: Option<&str>) -> SdkConfig {
+/// The SDK configuration for a named profile (its own credentials only,
+/// never the global environment keys) or, without one, the default chain;
+/// with the endpoint override when given.
+pub async fn sdk_config(profile: Option<&str>, endpoint_url: Option<&str>) -> SdkConfig {
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).region(SdkRegion::new("us-east-1"));
     if let Some(p) = profile {

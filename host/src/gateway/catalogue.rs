@@ -64,6 +64,15 @@ pub struct Metadata {
     /// The human service id.
     #[serde(default)]
     pub service_id: Option<String>,
+    /// Whether a JSON service still answers errors with query-protocol
+    /// codes in the `x-amzn-query-error` header.
+    #[serde(default)]
+    pub aws_query_compatible: Option<serde_json::Value>,
+    /// The single endpoint of a non-regional service (IAM, Route 53,
+    /// CloudFront, Organizations...), by partition (`aws`, `aws-cn`,
+    /// `aws-us-gov`).
+    #[serde(default)]
+    pub global_endpoints: HashMap<String, GlobalEndpoint>,
 }
 
 impl Metadata {
@@ -73,18 +82,40 @@ impl Metadata {
     }
 }
 
+/// The one endpoint a non-regional service has in a partition.
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalEndpoint {
+    /// The host name (`iam.amazonaws.com`).
+    pub hostname: String,
+    /// The region requests are signed for (`us-east-1`).
+    pub signing_region: String,
+}
+
 /// An operation's HTTP binding and shapes.
 #[derive(Debug, Deserialize, Clone)]
 pub struct Operation {
-    /// Method and request URI.
+    /// Method, request URI and host prefix.
     #[serde(default)]
     pub http: Http,
+    /// The input shape, with the request body's root name and namespace.
+    #[serde(default)]
+    pub input: Option<MemberRef>,
+    /// The output shape, with the query protocols' result wrapper.
+    #[serde(default)]
+    pub output: Option<MemberRef>,
+}
+
+impl Operation {
     /// The input shape's name.
-    #[serde(default)]
-    pub input: Option<String>,
+    pub fn input_shape(&self) -> Option<&str> {
+        self.input.as_ref().map(|r| r.shape.as_str())
+    }
+
     /// The output shape's name.
-    #[serde(default)]
-    pub output: Option<String>,
+    pub fn output_shape(&self) -> Option<&str> {
+        self.output.as_ref().map(|r| r.shape.as_str())
+    }
 }
 
 /// An HTTP binding.
@@ -94,35 +125,102 @@ pub struct Http {
     /// `GET`, `POST`, ...
     #[serde(default)]
     pub method: Option<String>,
-    /// The URI template.
+    /// The URI template, with `{Label}` and greedy `{Label+}` parts and
+    /// possibly a constant query string.
     #[serde(default)]
     pub request_uri: Option<String>,
+    /// The status code of a successful answer.
+    #[serde(default)]
+    pub response_code: Option<u16>,
+    /// A template prepended to the endpoint's host name
+    /// (`{AccountId}.`), filled from `hostLabel` members.
+    #[serde(default)]
+    pub host_prefix: Option<String>,
 }
 
-/// A reference from a structure, list or map to another shape.
-#[derive(Debug, Deserialize, Clone)]
+/// An XML namespace on a member or a request body's root.
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum XmlNamespace {
+    /// A bare URI.
+    Uri(String),
+    /// A URI with an optional prefix.
+    Prefixed {
+        /// The namespace prefix (`xsi`), none for the default namespace.
+        #[serde(default)]
+        prefix: Option<String>,
+        /// The namespace URI.
+        uri: String,
+    },
+}
+
+impl XmlNamespace {
+    /// The attribute that declares it: `("xmlns", uri)` or
+    /// `("xmlns:prefix", uri)`.
+    pub fn attribute(&self) -> (String, &str) {
+        match self {
+            XmlNamespace::Uri(uri) | XmlNamespace::Prefixed { prefix: None, uri } => {
+                ("xmlns".to_owned(), uri)
+            }
+            XmlNamespace::Prefixed { prefix: Some(p), uri } => (format!("xmlns:{p}"), uri),
+        }
+    }
+}
+
+/// A reference from a structure, list or map (or an operation) to a shape,
+/// with the serialization traits that apply where it is used.
+#[derive(Debug, Deserialize, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberRef {
     /// The target shape's name.
     pub shape: String,
-    /// The element or key name on the wire.
+    /// The element, key, header or label name on the wire.
     #[serde(default)]
     pub location_name: Option<String>,
     /// The EC2 protocol's query key.
     #[serde(default)]
     pub query_name: Option<String>,
-    /// `header`, `querystring`, `uri`, ... for REST protocols.
+    /// `header`, `headers`, `querystring`, `uri` or `statusCode` for REST
+    /// protocols; absent for the body.
     #[serde(default)]
     pub location: Option<String>,
-    /// Whether a list or map is flattened in XML.
+    /// Whether a list or map is flattened in XML and query strings.
     #[serde(default)]
     pub flattened: bool,
     /// Whether the member is an XML attribute.
     #[serde(default)]
     pub xml_attribute: bool,
+    /// The member's XML namespace.
+    #[serde(default)]
+    pub xml_namespace: Option<XmlNamespace>,
     /// A timestamp format override.
     #[serde(default)]
     pub timestamp_format: Option<String>,
+    /// A string holding JSON, sent base64-encoded in a header.
+    #[serde(default)]
+    pub jsonvalue: bool,
+    /// A token the SDK fills in for idempotent writes.
+    #[serde(default)]
+    pub idempotency_token: bool,
+    /// A member that fills a label of the host prefix.
+    #[serde(default)]
+    pub host_label: bool,
+    /// A streaming body.
+    #[serde(default)]
+    pub streaming: bool,
+    /// The event-stream payload member.
+    #[serde(default)]
+    pub eventpayload: bool,
+    /// The query protocol's element wrapping an operation's output.
+    #[serde(default)]
+    pub result_wrapper: Option<String>,
+}
+
+impl MemberRef {
+    /// The name on the wire: the location name, else `name`.
+    pub fn wire_name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.location_name.as_deref().unwrap_or(name)
+    }
 }
 
 /// A shape's kind.
@@ -167,6 +265,9 @@ pub struct Shape {
     /// A structure's members, in model order.
     #[serde(default)]
     pub members: IndexMap<String, MemberRef>,
+    /// The members a structure must have.
+    #[serde(default)]
+    pub required: Vec<String>,
     /// A list's element.
     #[serde(default)]
     pub member: Option<MemberRef>,
@@ -188,6 +289,27 @@ pub struct Shape {
     /// Whether the structure is an error.
     #[serde(default)]
     pub exception: bool,
+    /// The member that is the whole HTTP body of a REST operation.
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// A structure of which exactly one member is set.
+    #[serde(default)]
+    pub union: bool,
+    /// A free-form JSON document.
+    #[serde(default)]
+    pub document: bool,
+    /// An event-stream union.
+    #[serde(default)]
+    pub eventstream: bool,
+    /// A streaming blob.
+    #[serde(default)]
+    pub streaming: bool,
+    /// The shape's XML namespace.
+    #[serde(default)]
+    pub xml_namespace: Option<XmlNamespace>,
+    /// A list or map whose elements may be null.
+    #[serde(default)]
+    pub sparse: bool,
 }
 
 /// A paginator definition.
@@ -206,6 +328,9 @@ pub struct Paginator {
     /// An output flag saying more pages exist.
     #[serde(default)]
     pub more_results: Option<String>,
+    /// Output members that are the same on every page.
+    #[serde(default)]
+    pub non_aggregate_keys: Option<OneOrMany>,
 }
 
 /// A string or a list of strings, as paginator definitions write them.
@@ -274,6 +399,11 @@ impl Catalogue {
         Catalogue::default()
     }
 
+    /// The cache; a panic elsewhere while it was held leaves it usable.
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ServiceModel>>> {
+        self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Whether the catalogue knows `service`, without loading it.
     pub fn contains(&self, service: &str) -> bool {
         EMBEDDED.binary_search_by(|(name, _)| (*name).cmp(service)).is_ok()
@@ -286,7 +416,7 @@ impl Catalogue {
 
     /// A service's model, parsed on first use.
     pub fn service(&self, service: &str) -> Result<Arc<ServiceModel>, CatalogueError> {
-        if let Some(model) = self.loaded.lock().expect("catalogue lock").get(service) {
+        if let Some(model) = self.cache().get(service) {
             return Ok(model.clone());
         }
         let index = EMBEDDED
@@ -301,7 +431,7 @@ impl Catalogue {
         let model: ServiceModel =
             serde_json::from_slice(&text).map_err(|e| damaged(e.to_string()))?;
         let model = Arc::new(model);
-        self.loaded.lock().expect("catalogue lock").insert(service.to_owned(), model.clone());
+        self.cache().insert(service.to_owned(), model.clone());
         Ok(model)
     }
 }
@@ -316,9 +446,26 @@ mod tests {
         let ec2 = cat.service("ec2").unwrap();
         assert_eq!(ec2.metadata.protocol, "ec2");
         let op = ec2.operation("DescribeInstances").unwrap();
-        assert_eq!(op.input.as_deref(), Some("DescribeInstancesRequest"));
+        assert_eq!(op.input_shape(), Some("DescribeInstancesRequest"));
         let pager = &ec2.paginators["DescribeInstances"];
         assert_eq!(pager.output_token.items(), vec!["NextToken"]);
+    }
+
+    #[test]
+    fn every_embedded_model_loads_with_a_protocol_this_host_speaks_or_names() {
+        let cat = Catalogue::new();
+        let mut unsupported = Vec::new();
+        for name in cat.service_names() {
+            let model = cat.service(name).unwrap_or_else(|e| panic!("{e}"));
+            if crate::gateway::protocol::Protocol::of(&model).is_err() {
+                unsupported.push(name);
+            }
+        }
+        assert!(cat.service_names().count() > 400);
+        // Only services that speak nothing but CBOR are out of reach.
+        assert!(unsupported.len() <= 4, "{unsupported:?}");
+        let iam = cat.service("iam").unwrap();
+        assert_eq!(iam.metadata.global_endpoints["aws"].hostname, "iam.amazonaws.com");
     }
 
     #[test]

@@ -76,6 +76,8 @@ const THROTTLING: &[&str] = &[
     "SlowDown",
     "PriorRequestNotComplete",
     "EC2ThrottledException",
+    "TooManyRequests",
+    "ThrottledRequestException",
 ];
 
 const ACCESS_DENIED: &[&str] = &[
@@ -88,12 +90,18 @@ const ACCESS_DENIED: &[&str] = &[
     "UnrecognizedClientException",
     "SignatureDoesNotMatch",
     "Forbidden",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "NotAuthorizedException",
+    "AllAccessDisabled",
+    "InvalidAccessKeyId",
 ];
 
 const EXPIRED: &[&str] =
     &["ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"];
 
-const REGION_DISABLED: &[&str] = &["OptInRequired", "InvalidRegion", "UnrecognizedRegion"];
+const REGION_DISABLED: &[&str] =
+    &["OptInRequired", "InvalidRegion", "UnrecognizedRegion", "RegionDisabledException"];
 
 impl CallError {
     /// An error the host raised itself, before or instead of sending.
@@ -126,6 +134,12 @@ impl CallError {
             ProtocolError::Unsupported { .. } => {
                 CallError::host(ErrorKind::Unsupported, "UnsupportedProtocol", e.to_string())
             }
+            ProtocolError::UnsupportedFeature { .. } => {
+                CallError::host(ErrorKind::Unsupported, "UnsupportedFeature", e.to_string())
+            }
+            ProtocolError::Model { .. } => {
+                CallError::host(ErrorKind::Unsupported, "CatalogueDamaged", e.to_string())
+            }
             other => CallError::host(ErrorKind::Service, "UnparsableResponse", other.to_string()),
         }
     }
@@ -150,11 +164,9 @@ impl CallError {
         CallError::host(ErrorKind::Transport, "TransportError", message)
     }
 
-    pub(super) fn from_response(
-        status: u16,
-        body: ErrorBody,
-        request_id: Option<String>,
-    ) -> CallError {
+    /// Classifies an error answer of any protocol, whose code, message and
+    /// request id the protocol parser read.
+    pub(super) fn from_response(status: u16, body: ErrorBody) -> CallError {
         let code = if body.code.is_empty() { format!("Http{status}") } else { body.code };
         let code_str = code.as_str();
         let kind = if THROTTLING.contains(&code_str) || status == 429 {
@@ -176,7 +188,7 @@ impl CallError {
             code,
             message: body.message,
             http_status: Some(status),
-            request_id: body.request_id.or(request_id),
+            request_id: body.request_id,
         }
     }
 
@@ -196,11 +208,7 @@ mod tests {
     use super::*;
 
     fn response(status: u16, code: &str) -> CallError {
-        CallError::from_response(
-            status,
-            ErrorBody { code: code.into(), ..Default::default() },
-            None,
-        )
+        CallError::from_response(status, ErrorBody { code: code.into(), ..Default::default() })
     }
 
     #[test]

@@ -3,12 +3,17 @@
 //! and the operation, asks the [validator](crate::validator), serialises
 //! the input for the service's protocol, signs with SigV4, sends, retries
 //! what AWS says may be retried, and parses the answer into JSON.
+//!
+//! Where a request goes is decided here too: a global service's partition
+//! endpoint and signing region, an operation's host prefix, S3's bucket
+//! addressing and its one retry in the bucket's region ([`s3`]).
 
 pub mod catalogue;
 mod error;
 pub mod governor;
 mod pages;
 pub mod protocol;
+pub mod s3;
 mod signing;
 
 use std::{
@@ -31,6 +36,7 @@ use crate::{
     validator::{Grants, Validator, Verdict},
 };
 use catalogue::{Catalogue, ServiceModel};
+use protocol::{WireRequest, WireResponse};
 
 /// Who is calling: a plugin as `name@version`, or the host, with the
 /// operations it declared.
@@ -173,7 +179,13 @@ impl Gateway {
             self.validator.check(&caller.grants, service, operation)
         {
             self.counters.denied.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(caller = %caller.label, service, operation, rule, "call denied by the validator");
+            tracing::warn!(
+                caller = %caller.label,
+                service,
+                operation,
+                rule,
+                "call denied by the validator"
+            );
             return Err(CallError::host(ErrorKind::Denied, rule, reason));
         }
         Ok((model, region))
@@ -218,13 +230,37 @@ impl Gateway {
         Pages::new(self.clone(), caller, account, service, operation, region, input)
     }
 
-    fn endpoint(&self, model: &ServiceModel, region: &Region) -> String {
+    /// Where a request goes and the region it is signed for: the endpoint
+    /// override as given (path-style, no host prefix), else the service's
+    /// global endpoint in the region's partition, else its regional one;
+    /// S3 buckets with DNS-safe names move into the host name.
+    fn target(&self, model: &ServiceModel, region: &Region, wire: &WireRequest) -> Target {
+        let global = model.metadata.global_endpoints.get(region.partition());
+        let signing_region =
+            global.map(|g| g.signing_region.clone()).unwrap_or_else(|| region.to_string());
         if let Some(url) = &self.options.endpoint_url {
-            return url.trim_end_matches('/').to_owned();
+            return Target { url: request_url(url, None, &wire.path_and_query), signing_region };
         }
         let suffix =
             if region.partition() == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
-        format!("https://{}.{}.{}", model.metadata.endpoint_prefix, region, suffix)
+        let host = match global {
+            Some(g) => g.hostname.clone(),
+            None => format!("{}.{}.{}", model.metadata.endpoint_prefix, region, suffix),
+        };
+        if model.service == "s3"
+            && let Some(bucket) = wire.bucket.as_deref().filter(|b| s3::virtual_host_bucket(b))
+        {
+            let path = wire.path_and_query.strip_prefix('/').unwrap_or(&wire.path_and_query);
+            let rest = path.strip_prefix(bucket).unwrap_or(path);
+            let rest = if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") };
+            let url = format!("https://{bucket}.{host}{rest}");
+            return Target { url, signing_region };
+        }
+        let base = format!("https://{host}");
+        Target {
+            url: request_url(&base, wire.host_prefix.as_deref(), &wire.path_and_query),
+            signing_region,
+        }
     }
 
     async fn send(
@@ -237,10 +273,16 @@ impl Gateway {
     ) -> Result<Value, CallError> {
         let wire =
             protocol::serialize(model, operation, input).map_err(CallError::from_protocol)?;
-        let url = format!("{}{}", self.endpoint(model, region), wire.path_and_query);
+        let method = reqwest::Method::from_bytes(wire.method.as_bytes()).map_err(|_| {
+            CallError::host(ErrorKind::Unsupported, "UnsupportedMethod", wire.method.to_owned())
+        })?;
+        let mut region = region.clone();
+        let mut target = self.target(model, &region, &wire);
+        let is_s3 = model.service == "s3";
         let policy = &self.options.retry;
         let started = Instant::now();
         let mut refreshed = false;
+        let mut redirected = false;
         let mut attempt = 0;
         let (acct, service) = (account.account_id().as_str(), model.service.as_str());
         if let Err(message) = self.governor.circuit(acct, service) {
@@ -251,14 +293,16 @@ impl Gateway {
             let creds = account.get().await.map_err(|e| {
                 CallError::host(ErrorKind::AccessDenied, "CredentialsUnavailable", e.to_string())
             })?;
-            let signed =
-                signing::sign(&wire, &url, region.as_str(), model.metadata.signing_name(), &creds)
-                    .map_err(|m| CallError::host(ErrorKind::InvalidInput, "SigningFailed", m))?;
-            let mut request = self.http.request(
-                reqwest::Method::from_bytes(wire.method.as_bytes())
-                    .expect("protocol methods are valid"),
-                &url,
-            );
+            let signed = signing::sign(
+                &wire,
+                &target.url,
+                &target.signing_region,
+                model.metadata.signing_name(),
+                &creds,
+                is_s3,
+            )
+            .map_err(|m| CallError::host(ErrorKind::InvalidInput, "SigningFailed", m))?;
+            let mut request = self.http.request(method.clone(), &target.url);
             for (name, value) in wire.headers.iter().chain(signed.iter()) {
                 request = request.header(name.as_str(), value.as_str());
             }
@@ -266,7 +310,7 @@ impl Gateway {
             self.counters.sent.fetch_add(1, Ordering::Relaxed);
             let outcome = match request.body(wire.body.clone()).send().await {
                 Ok(response) => self.read(model, operation, response).await,
-                Err(e) => Err(CallError::transport(&e)),
+                Err(e) => Err(Failure::Call(CallError::transport(&e))),
             };
             drop(permit);
             let error = match outcome {
@@ -280,7 +324,20 @@ impl Gateway {
                     );
                     return Ok(value);
                 }
-                Err(error) => error,
+                Err(Failure::Redirect(to, error)) => {
+                    // S3 names the bucket's region; one more try there.
+                    match Region::parse(&to) {
+                        Ok(to) if is_s3 && !redirected && to != region => {
+                            redirected = true;
+                            tracing::debug!(from = %region, to = %to, "bucket lives elsewhere");
+                            region = to;
+                            target = self.target(model, &region, &wire);
+                            continue;
+                        }
+                        _ => error,
+                    }
+                }
+                Err(Failure::Call(error)) => error,
             };
             if error.expired_token && !refreshed {
                 refreshed = true;
@@ -307,7 +364,8 @@ impl Gateway {
             let ceiling =
                 policy.base_delay.saturating_mul(1 << attempt.min(16)).min(policy.max_delay);
             let delay = ceiling.mul_f64(fastrand::f64());
-            tracing::debug!(attempt, code = %error.code, delay_ms = delay.as_millis() as u64, "retrying");
+            let delay_ms = delay.as_millis() as u64;
+            tracing::debug!(attempt, code = %error.code, delay_ms, "retrying");
             tokio::time::sleep(delay).await;
         }
     }
@@ -317,19 +375,173 @@ impl Gateway {
         model: &ServiceModel,
         operation: &str,
         response: reqwest::Response,
-    ) -> Result<Value, CallError> {
+    ) -> Result<Value, Failure> {
         let status = response.status().as_u16();
-        let request_id = ["x-amzn-requestid", "x-amz-request-id"]
+        let headers: Vec<(String, String)> = response
+            .headers()
             .iter()
-            .find_map(|h| response.headers().get(*h))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response.bytes().await.map_err(|e| CallError::transport(&e))?;
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let body = response.bytes().await.map_err(|e| Failure::Call(CallError::transport(&e)))?;
+        let wire = WireResponse { status, headers, body: body.to_vec() };
         if (200..300).contains(&status) {
-            return protocol::parse_output(model, operation, &body)
-                .map_err(CallError::from_protocol);
+            let mut output = protocol::parse_output(model, operation, &wire)
+                .map_err(|e| Failure::Call(CallError::from_protocol(e)))?;
+            if model.service == "s3" && operation == "GetBucketLocation" {
+                s3::normalise_bucket_location(&mut output, &wire.body);
+            }
+            return Ok(output);
         }
-        let parsed = protocol::parse_error(model, &body);
-        Err(CallError::from_response(status, parsed, request_id))
+        let parsed = protocol::parse_error(model, &wire);
+        let error = CallError::from_response(status, parsed);
+        match wire.header("x-amz-bucket-region") {
+            Some(region) if matches!(status, 301 | 307 | 400) => {
+                Err(Failure::Redirect(region.to_owned(), error))
+            }
+            _ => Err(Failure::Call(error)),
+        }
+    }
+}
+
+/// The URL and signing region of one request.
+struct Target {
+    url: String,
+    signing_region: String,
+}
+
+/// How one exchange failed.
+enum Failure {
+    /// An error to classify, retry or return.
+    Call(CallError),
+    /// S3 said the bucket lives in another region.
+    Redirect(String, CallError),
+}
+
+/// The URL of a request: `endpoint` (a base URL that may carry a path,
+/// such as `http://127.0.0.1:5000` or `https://example.com/custom`) with
+/// `host_prefix` before its host and `path_and_query` after its path.
+pub fn request_url(endpoint: &str, host_prefix: Option<&str>, path_and_query: &str) -> String {
+    let endpoint = endpoint.trim_end_matches('/');
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+    let (authority, base_path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    format!("{scheme}://{}{authority}{base_path}{path_and_query}", host_prefix.unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn target(
+        endpoint: Option<&str>,
+        service: &str,
+        op: &str,
+        region: &str,
+        input: Value,
+    ) -> Target {
+        let gateway = Gateway::new(GatewayOptions {
+            endpoint_url: endpoint.map(str::to_owned),
+            ..Default::default()
+        })
+        .unwrap();
+        let model = gateway.catalogue().service(service).unwrap();
+        let wire = protocol::serialize(&model, op, &input).unwrap();
+        gateway.target(&model, &Region::parse(region).unwrap(), &wire)
+    }
+
+    #[test]
+    fn global_services_use_their_partition_endpoint_and_signing_region() {
+        let t = target(None, "iam", "ListRoles", "eu-west-1", json!({}));
+        assert_eq!(
+            (t.url.as_str(), t.signing_region.as_str()),
+            ("https://iam.amazonaws.com/", "us-east-1")
+        );
+        let t = target(None, "iam", "ListRoles", "cn-northwest-1", json!({}));
+        assert_eq!(t.url, "https://iam.cn-north-1.amazonaws.com.cn/");
+        assert_eq!(t.signing_region, "cn-north-1");
+        let t = target(None, "iam", "ListRoles", "us-gov-east-1", json!({}));
+        assert_eq!(
+            (t.url.as_str(), t.signing_region.as_str()),
+            ("https://iam.us-gov.amazonaws.com/", "us-gov-west-1")
+        );
+        let t = target(None, "route53", "ListHostedZones", "ap-south-1", json!({}));
+        assert_eq!(t.url, "https://route53.amazonaws.com/2013-04-01/hostedzone");
+        assert_eq!(t.signing_region, "us-east-1");
+        let t = target(None, "cloudfront", "ListDistributions", "eu-west-1", json!({}));
+        assert!(t.url.starts_with("https://cloudfront.amazonaws.com/2020-05-31/distribution"));
+        let t = target(None, "organizations", "ListAccounts", "eu-west-1", json!({}));
+        assert_eq!(t.url, "https://organizations.us-east-1.amazonaws.com/");
+        assert_eq!(t.signing_region, "us-east-1");
+    }
+
+    #[test]
+    fn regional_services_use_the_region() {
+        let t = target(None, "lambda", "ListFunctions", "eu-west-1", json!({"MaxItems": 5}));
+        assert_eq!(t.url, "https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions?MaxItems=5");
+        assert_eq!(t.signing_region, "eu-west-1");
+        let t = target(None, "ec2", "DescribeInstances", "cn-north-1", json!({}));
+        assert_eq!(t.url, "https://ec2.cn-north-1.amazonaws.com.cn/");
+    }
+
+    #[test]
+    fn s3_buckets_go_in_the_host_only_when_dns_safe_and_not_overridden() {
+        let tagging = |bucket: &str| json!({"Bucket": bucket});
+        let t = target(None, "s3", "GetBucketTagging", "eu-west-1", tagging("my-bucket"));
+        assert_eq!(t.url, "https://my-bucket.s3.eu-west-1.amazonaws.com/?tagging");
+        let t = target(None, "s3", "GetBucketTagging", "eu-west-1", tagging("my.dotted.bucket"));
+        assert_eq!(t.url, "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket?tagging");
+        let t = target(
+            None,
+            "s3",
+            "ListObjectsV2",
+            "us-east-1",
+            json!({"Bucket": "b-1", "Prefix": "a/b"}),
+        );
+        assert_eq!(t.url, "https://b-1.s3.us-east-1.amazonaws.com/?list-type=2&prefix=a%2Fb");
+        let local = Some("http://127.0.0.1:5000/");
+        let t = target(local, "s3", "GetBucketTagging", "eu-west-1", tagging("my-bucket"));
+        assert_eq!(t.url, "http://127.0.0.1:5000/my-bucket?tagging");
+        assert_eq!(t.signing_region, "eu-west-1");
+    }
+
+    #[test]
+    fn labels_are_percent_encoded_greedy_ones_keeping_slashes() {
+        let input = json!({"Bucket": "b.x", "Key": "dir/a b+c.txt"});
+        let t = target(None, "s3", "GetObjectTagging", "us-east-1", input);
+        assert_eq!(t.url, "https://s3.us-east-1.amazonaws.com/b.x/dir/a%20b%2Bc.txt?tagging");
+        let input = json!({"FunctionName": "arn:aws:lambda:us-east-1:1:function:f"});
+        let t = target(None, "lambda", "GetFunctionConfiguration", "us-east-1", input);
+        assert_eq!(
+            t.url,
+            "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/\
+             arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af/configuration"
+        );
+    }
+
+    #[test]
+    fn host_prefixes_come_from_dns_safe_labels_and_not_with_an_override() {
+        let input = json!({"AccountId": "123456789012"});
+        let t = target(None, "s3control", "ListAccessPoints", "us-east-1", input.clone());
+        assert!(
+            t.url.starts_with("https://123456789012.s3-control.us-east-1.amazonaws.com/"),
+            "{}",
+            t.url
+        );
+        let t = target(
+            Some("http://127.0.0.1:5000"),
+            "s3control",
+            "ListAccessPoints",
+            "us-east-1",
+            input,
+        );
+        assert!(t.url.starts_with("http://127.0.0.1:5000/v20180820/accesspoint"), "{}", t.url);
+        let gateway = Gateway::new(GatewayOptions::default()).unwrap();
+        let model = gateway.catalogue().service("s3control").unwrap();
+        let evil = json!({"AccountId": "evil.example.com#"});
+        assert!(protocol::serialize(&model, "ListAccessPoints", &evil).is_err());
     }
 }

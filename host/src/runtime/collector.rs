@@ -471,6 +471,45 @@ impl aws::Host for CollectorState {
         };
         Ok(self.sandbox.table.push(stream)?)
     }
+
+    async fn paginate_all(
+        &mut self,
+        service: String,
+        operation: String,
+        region: String,
+        input: String,
+    ) -> wasmtime::Result<Result<String, aws::AwsError>> {
+        let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
+        let result = match parse_input(&input) {
+            Ok(input) => {
+                match access.gateway.admit(&access.caller, &service, &operation, &region) {
+                    Ok(_) => {
+                        access
+                            .gateway
+                            .paginate(
+                                access.caller.clone(),
+                                access.credentials.clone(),
+                                &service,
+                                &operation,
+                                &region,
+                                input,
+                            )
+                            .merged()
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
+            Err(e) => {
+                self.note(&service, &operation, &e);
+                Ok(Err(to_wit(e)))
+            }
+        }
+    }
 }
 
 impl aws::HostPages for CollectorState {

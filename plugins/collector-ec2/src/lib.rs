@@ -1,7 +1,8 @@
 //! The `ec2` collector: EC2 instances, EBS volumes, VPCs, subnets and
 //! security groups of one account and region.
 //!
-//! Every list is read with a paginated `Describe*` call. Each record has
+//! Every list is read with a paginated `Describe*` call (VPCs as one merged
+//! document of every page, through `aws::paginate_all`). Each record has
 //! the ARN AWS gives the resource (`arn:{partition}:ec2:{region}:{owner}:
 //! {type}/{id}`, with the owner account for resources shared from another
 //! account), the `Name` tag as its name and the tags in AWS's order. The
@@ -47,7 +48,7 @@ impl Collector for Ec2 {
         c.part("instances", collect_instances);
         let none = json!({});
         c.collect_items("volumes", SERVICE, "DescribeVolumes", &none, "Volumes", volume);
-        c.collect_items("vpcs", SERVICE, "DescribeVpcs", &none, "Vpcs", vpc);
+        c.part("vpcs", collect_vpcs);
         c.collect_items("subnets", SERVICE, "DescribeSubnets", &none, "Subnets", subnet);
         c.collect_items(
             "security groups",
@@ -173,6 +174,18 @@ fn volume(target: &Target, item: &Value) -> Option<Resource> {
 
 /// A VPC (`vpc`). State is `State`. Attributes: `cidr_block`, `is_default`,
 /// `owner_id`.
+/// VPCs are few, so they are read in one merged document of every page.
+fn collect_vpcs(c: &mut Collection) -> Result<(), AwsError> {
+    let region = c.target().region.clone();
+    let all = aws::paginate_all(SERVICE, "DescribeVpcs", &region, &json!({}))?;
+    for item in all["Vpcs"].as_array().into_iter().flatten() {
+        if let Some(record) = vpc(c.target(), item) {
+            c.emit(record);
+        }
+    }
+    Ok(())
+}
+
 fn vpc(target: &Target, item: &Value) -> Option<Resource> {
     let owner = item["OwnerId"].as_str();
     let record = start(target, "vpc", item, "VpcId", None, owner)?

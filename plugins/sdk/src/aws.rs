@@ -132,6 +132,37 @@ pub fn paginate(service: &str, operation: &str, region: &str, input: &Value) -> 
     Pages { inner: Some(wit::paginate(service, operation, region, &input.to_string())) }
 }
 
+/// Calls a paginated operation to its last page and returns every page
+/// merged into one document.
+///
+/// The host concatenates each result member of the operation's paginator
+/// (`Reservations`, `Contents`...) across pages and removes the pagination
+/// token; the other members are the first page's. Prefer [`paginate`] or
+/// [`paginate_items`] when the result may be large, since the whole
+/// document sits in guest memory.
+pub fn paginate_all(
+    service: &str,
+    operation: &str,
+    region: &str,
+    input: &Value,
+) -> Result<Value, AwsError> {
+    let output = wit::paginate_all(service, operation, region, &input.to_string())?;
+    parse_output(&output)
+}
+
+/// The region of an S3 bucket from a `GetBucketLocation` output.
+///
+/// The host already rewrites that output so that `LocationConstraint` is
+/// the region's name; this applies the same rule (absent or empty means
+/// `us-east-1`, `EU` means `eu-west-1`) to any output, raw or not.
+pub fn bucket_region(get_bucket_location_output: &Value) -> String {
+    match get_bucket_location_output.get("LocationConstraint").and_then(Value::as_str) {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(region) => region.to_string(),
+    }
+}
+
 /// Iterates over the items of one list member of every page.
 ///
 /// `member` names the list in each page's output (`"Volumes"`); a page
@@ -213,6 +244,17 @@ impl Iterator for Items {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_bucket_locations_become_region_names() {
+        assert_eq!(bucket_region(&serde_json::json!({})), "us-east-1");
+        assert_eq!(bucket_region(&serde_json::json!({"LocationConstraint": ""})), "us-east-1");
+        assert_eq!(bucket_region(&serde_json::json!({"LocationConstraint": "EU"})), "eu-west-1");
+        assert_eq!(
+            bucket_region(&serde_json::json!({"LocationConstraint": "ap-south-1"})),
+            "ap-south-1"
+        );
+    }
 
     #[test]
     fn errors_read_well() {

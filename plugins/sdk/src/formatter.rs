@@ -15,8 +15,8 @@ wit_bindgen::generate!({
     default_bindings_module: "inventag_plugin_sdk::formatter",
     runtime_path: "inventag_plugin_sdk::wit_bindgen::rt",
     with: {
-        "inventag:plugin/types@0.1.0": inventag_plugin_sdk::collector::inventag::plugin::types,
-        "inventag:plugin/log@0.1.0": inventag_plugin_sdk::collector::inventag::plugin::log,
+        "inventag:plugin/types@0.1.1": inventag_plugin_sdk::collector::inventag::plugin::types,
+        "inventag:plugin/log@0.1.1": inventag_plugin_sdk::collector::inventag::plugin::log,
     },
 });
 

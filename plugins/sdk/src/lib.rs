@@ -1,13 +1,14 @@
 //! The guest-side SDK for inventag plugins.
 //!
 //! inventag runs its collectors and formatters as WebAssembly components
-//! (`wasm32-wasip2`) against the WIT package `inventag:plugin@0.1.0` in the
+//! (`wasm32-wasip2`) against the WIT package `inventag:plugin@0.1.1` in the
 //! repository's `wit/` folder. This crate holds the generated bindings for
 //! both worlds, so that a plugin crate depends on this SDK alone, and a few
 //! small helpers on top of them:
 //!
-//! * [`aws`]: [`aws::call`] and [`aws::paginate`] take and return
-//!   [`serde_json::Value`] documents instead of JSON strings;
+//! * [`aws`]: [`aws::call`], [`aws::paginate`] and [`aws::paginate_all`]
+//!   take and return [`serde_json::Value`] documents instead of JSON
+//!   strings;
 //! * [`record`]: [`ResourceBuilder`] builds a [`Resource`] record, and
 //!   [`record::tags_from_aws`] / [`record::name_tag`] handle AWS tag lists;
 //! * [`emit`]: [`Emitter`] hands records to the host in batches of 200;

@@ -27,7 +27,7 @@ pub use pages::Pages;
 use crate::{
     config::Region,
     credentials::AccountCredentials,
-    validator::{Grants, Validator, Verdict},
+    validator::{Grants, Standard, Validator, Verdict},
 };
 use catalogue::{Catalogue, ServiceModel};
 
@@ -73,6 +73,8 @@ pub struct GatewayOptions {
     pub page_cap: u32,
     /// The timeout of one HTTP exchange.
     pub request_timeout: Duration,
+    /// The compliance standard the validator holds calls to.
+    pub standard: Standard,
 }
 
 impl Default for GatewayOptions {
@@ -82,6 +84,7 @@ impl Default for GatewayOptions {
             retry: RetryPolicy::default(),
             page_cap: 1000,
             request_timeout: Duration::from_secs(60),
+            standard: Standard::General,
         }
     }
 }
@@ -129,7 +132,7 @@ impl Gateway {
         Ok(Gateway {
             http,
             catalogue: Catalogue::new(),
-            validator: Validator::new(),
+            validator: Validator::new(options.standard),
             options,
             counters: Counters::default(),
         })
@@ -163,7 +166,7 @@ impl Gateway {
         let model = self.catalogue.service(service).map_err(CallError::from_catalogue)?;
         model.operation(operation).map_err(CallError::from_catalogue)?;
         if let Verdict::Denied { rule, reason } =
-            self.validator.check(&caller.grants, service, operation)
+            self.validator.check(&caller.grants, service, operation, None)
         {
             self.counters.denied.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(caller = %caller.label, service, operation, rule, "call denied by the validator");

@@ -13,6 +13,7 @@ use inventag::{
     },
     run::{RunOptions, RunStatus},
     runtime::Limits,
+    validator::Standard,
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
@@ -139,6 +140,7 @@ impl CredentialArgs {
             secrets_manager: self.secrets_manager,
             secrets_region: self.secrets_region.as_ref().map(|r| r.to_string()),
             env: None,
+            audit: None,
         }
     }
 
@@ -201,6 +203,17 @@ struct RunArgs {
 
     #[command(flatten)]
     credentials: CredentialArgs,
+
+    /// The compliance standard every call is held to: general, soc2, pci,
+    /// hipaa or gdpr (see the README's table).
+    #[arg(long, value_enum, value_name = "STANDARD", default_value = "general")]
+    standard: Standard,
+
+    /// Append the audit log (JSON lines, one per AWS call) to this file
+    /// instead of writing inventag-audit-<timestamp>.jsonl in the output
+    /// directory.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 fn parse_region(text: &str) -> Result<Region, String> {
@@ -275,6 +288,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         endpoint_url: args.endpoint_url,
         concurrency: args.concurrency,
         limits,
+        standard: args.standard,
+        audit_log: args.audit_log,
     })
     .await
     .context("inventag run")?;
@@ -287,12 +302,19 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let (targets, ok) = report.targets;
     eprintln!(
-        "{:?}: {} resources, {ok}/{targets} targets ok, {} AWS requests, {:.2}s",
+        "{:?}: {} resources, {ok}/{targets} targets ok, {} AWS requests, {} calls denied, {:.2}s",
         report.status,
         report.resources,
         report.calls,
+        report.denied,
         report.elapsed.as_secs_f64()
     );
+    if let Some(file) = &report.audit_log {
+        eprintln!("audit log: {}", file.display());
+    }
+    if let Some((file, score)) = &report.compliance {
+        eprintln!("compliance report: {} (score {score})", file.display());
+    }
     Ok(match report.status {
         RunStatus::Complete => ExitCode::SUCCESS,
         RunStatus::Partial => ExitCode::from(EXIT_PARTIAL),

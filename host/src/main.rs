@@ -13,7 +13,7 @@ use inventag::{
     },
     run::{RunOptions, RunStatus},
     runtime::Limits,
-    validator::Standard,
+    validator::{Standard, commands, policy::HostNeeds},
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
@@ -58,6 +58,12 @@ enum Command {
     /// Work with accounts files.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Judge an operation as the read-only validator would: print the
+    /// verdict and the rule. Exits 0 when allowed, 1 when denied.
+    Validate(ValidateArgs),
+    /// Print the least-privilege IAM policy (JSON) for the plugins'
+    /// declared operations and the host's own needs.
+    Policy(PolicyArgs),
 }
 
 impl Command {
@@ -66,6 +72,7 @@ impl Command {
         match self {
             Command::Run(a) => a.endpoint_url.as_deref(),
             Command::Accounts(AccountsCommand::Check(a)) => a.endpoint_url.as_deref(),
+            Command::Validate(_) | Command::Policy(_) => None,
         }
     }
 }
@@ -216,6 +223,52 @@ struct RunArgs {
     audit_log: Option<PathBuf>,
 }
 
+#[derive(Args)]
+struct ValidateArgs {
+    /// The service as the catalogue names it (ec2, s3, elbv2...), or `-`
+    /// to read `service:Operation` lines on stdin and print one JSON
+    /// verdict per line.
+    service: String,
+
+    /// The operation (DescribeInstances); not given with `-`.
+    operation: Option<String>,
+
+    /// The compliance standard to judge under.
+    #[arg(long, value_enum, value_name = "STANDARD", default_value = "general")]
+    standard: Standard,
+
+    /// The call's input, a JSON object, for rules that depend on it
+    /// (EC2 user data, Glue passwords, API Gateway key values).
+    #[arg(long, value_name = "JSON")]
+    input: Option<String>,
+
+    /// Output format of a single verdict.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+#[derive(Args)]
+struct PolicyArgs {
+    /// Directory holding the collector plugins (.wasm) to grant.
+    #[arg(long, value_name = "DIR", env = "INVENTAG_PLUGIN_DIR", default_value = "dist/plugins")]
+    plugin_dir: PathBuf,
+
+    /// The compliance standard: declared operations it denies are left out.
+    #[arg(long, value_enum, value_name = "STANDARD", default_value = "general")]
+    standard: Standard,
+
+    /// Whether credentials come from AWS Secrets Manager: `on` adds
+    /// secretsmanager:GetSecretValue on inventag* secrets; `auto` does in
+    /// CodeBuild only, as a run would.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
+    secrets_manager: SecretsManagerMode,
+
+    /// The role --org-role-name would assume; adds
+    /// organizations:ListAccounts.
+    #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
+    org_role_name: Option<String>,
+}
+
 fn parse_region(text: &str) -> Result<Region, String> {
     Region::parse(text).map_err(|e| e.to_string())
 }
@@ -336,6 +389,60 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     Ok(if report.all_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    if args.service == "-" {
+        if args.operation.is_some() {
+            eprintln!("error: with `-`, operations are read from stdin; give no OPERATION");
+            return Ok(ExitCode::from(2));
+        }
+        let stdin = std::io::stdin().lock();
+        commands::validate_lines(args.standard, stdin, std::io::stdout().lock())
+            .context("inventag validate -")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(operation) = args.operation else {
+        eprintln!("error: give SERVICE OPERATION, or `-` to read service:Operation lines");
+        return Ok(ExitCode::from(2));
+    };
+    let input: Option<serde_json::Value> = match &args.input {
+        Some(text) => Some(serde_json::from_str(text).context("--input is not JSON")?),
+        None => None,
+    };
+    let judgement =
+        commands::validate_one(args.standard, &args.service, &operation, input.as_ref());
+    match args.format {
+        CheckFormat::Text => print!("{}", commands::render(&judgement)),
+        CheckFormat::Json => println!("{}", serde_json::to_string(&judgement)?),
+    }
+    Ok(if judgement.verdict.is_allowed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+    let secrets_manager = match args.secrets_manager {
+        SecretsManagerMode::On => true,
+        SecretsManagerMode::Off => false,
+        SecretsManagerMode::Auto => {
+            let env = inventag::credentials::Env::process();
+            inventag::credentials::CiEnvironment::detect(&env).secrets_manager_by_default()
+        }
+    };
+    let host = HostNeeds { secrets_manager, organizations: args.org_role_name.is_some() };
+    let (policy, problems) = commands::policy_for_dir(&args.plugin_dir, args.standard, &host)
+        .await
+        .context("inventag policy")?;
+    for problem in &problems {
+        eprintln!("warning: {problem}");
+    }
+    for left_out in &policy.excluded {
+        eprintln!(
+            "left out: {} declares {}:{}, denied by {}: {}",
+            left_out.plugin, left_out.service, left_out.operation, left_out.rule, left_out.reason
+        );
+    }
+    println!("{}", serde_json::to_string_pretty(&policy.document)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(url) = cli.command.endpoint_url() {
@@ -358,6 +465,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Accounts(AccountsCommand::Check(args)) => check(args).await,
+            Command::Validate(args) => validate(args),
+            Command::Policy(args) => policy(args).await,
         }
     });
     match result {

@@ -26,8 +26,10 @@
 //!    `read-only-fallback` when its IAM action came from the `NameV2` →
 //!    `Name` fallback of the generator.
 
+pub mod commands;
 pub mod denylist;
 pub mod levels;
+pub mod policy;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},

@@ -249,3 +249,52 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
     assert_eq!(section["summary"]["denied_calls"], 6);
     assert_eq!(section["findings"][0]["severity"], "high");
 }
+
+#[test]
+fn audit_log_goes_to_the_file_given_and_records_the_standard_chosen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
+    let out_dir = tmp.path().join("out");
+    let audit_file = tmp.path().join("audit.jsonl");
+    // A line from an earlier run stays: the file is appended to.
+    std::fs::write(&audit_file, "{\"run_id\":\"earlier\"}\n").unwrap();
+    let output = common::inventag(
+        Some(&moto),
+        Some(&seeded.profile_dir),
+        &[
+            "run",
+            "--accounts-file",
+            seeded.accounts_file.to_str().unwrap(),
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+            "--plugin-dir",
+            common::plugin_dir().to_str().unwrap(),
+            "--standard",
+            "pci",
+            "--audit-log",
+            audit_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "inventag failed ({:?}):\n{stderr}", output.status.code());
+
+    let names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("inventag-audit-")), "{names:?}");
+    let bom = common::read_json_bom(&out_dir);
+    assert_eq!(bom["compliance"]["standard"], "pci");
+    assert_eq!(bom["compliance"]["score"], 100);
+
+    let text = std::fs::read_to_string(&audit_file).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["run_id"], "earlier");
+    let run_id = bom["run"]["run_id"].as_str().unwrap();
+    let ours: Vec<&Value> = lines.iter().filter(|l| l["run_id"] == run_id).collect();
+    assert_eq!(ours.len(), lines.len() - 1);
+    assert!(ours.iter().all(|l| l["standard"] == "pci" && l["verdict"] == "allowed"), "{ours:#?}");
+    assert!(ours.iter().any(|l| l["operation"] == "DescribeInstances"));
+}

@@ -522,7 +522,11 @@ fn no_secret_reaches_any_output_log_or_file() {
     }
     let files = files_under(&out_dir);
     assert!(!files.is_empty(), "the run wrote no file");
-    let bom: Value = serde_json::from_str(&files[0].1).unwrap();
+    let (_, bom) = files
+        .iter()
+        .find(|(path, _)| path.to_string_lossy().contains("inventag-bom-"))
+        .expect("the run wrote a BOM");
+    let bom: Value = serde_json::from_str(bom).unwrap();
     let methods: Vec<&str> = bom["run"]["accounts"]
         .as_array()
         .unwrap()

@@ -84,6 +84,10 @@ fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_in
     assert_eq!(coverage.len(), 4, "{coverage:#?}");
     assert!(coverage.iter().all(|c| c["outcome"] == "ok"), "{coverage:#?}");
     assert_eq!(bom["schema_version"].as_str().map(|s| !s.is_empty()), Some(true));
+
+    // The shipped plugins stay within the general standard.
+    assert_eq!(bom["compliance"]["score"], 100, "{:#}", bom["compliance"]);
+    assert_eq!(bom["compliance"]["summary"]["denied_calls"], 0);
 }
 
 #[test]

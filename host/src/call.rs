@@ -148,11 +148,9 @@ pub async fn execute(options: CallOptions) -> Result<Value, CallCommandError> {
 }
 
 async fn credentials(options: &CallOptions) -> Result<AccountCredentials, CallCommandError> {
-    let config = crate::credentials::sdk_config(
-        options.profile.as_deref(),
-        options.endpoint_url.as_deref(),
-    )
-    .await;
+    let config =
+        crate::credentials::sdk_config(options.profile.as_deref(), options.endpoint_url.as_deref())
+            .await;
     let provider = config.credentials_provider().ok_or_else(|| {
         CallCommandError::Credentials("no credentials provider could be built".into())
     })?;

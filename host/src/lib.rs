@@ -7,6 +7,8 @@
 //! - [`credentials`] turns an account into a credential source; no other
 //!   module ever sees a secret;
 //! - [`validator`] decides whether an AWS operation may be called at all;
+//! - [`audit`] records every call and its verdict, and builds the
+//!   compliance report;
 //! - [`gateway`] is the only code that talks to AWS: it asks the validator,
 //!   serialises, signs, sends, retries and parses every call;
 //! - [`runtime`] runs collector and formatter plugins in wasmtime, giving
@@ -20,6 +22,7 @@
 //! [`call`] makes one read-only call for `inventag call`.
 
 pub mod accounts_check;
+pub mod audit;
 pub mod bom;
 pub mod call;
 pub mod config;

@@ -15,6 +15,7 @@ use inventag::{
     run::{RunOptions, RunStatus},
     runtime::Limits,
     scheduler::Progress,
+    validator::{Standard, commands, policy::HostNeeds},
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
@@ -61,6 +62,12 @@ enum Command {
     Accounts(AccountsCommand),
     /// Make one read-only AWS call and print its JSON output.
     Call(CallArgs),
+    /// Judge an operation as the read-only validator would: print the
+    /// verdict and the rule. Exits 0 when allowed, 1 when denied.
+    Validate(ValidateArgs),
+    /// Print the least-privilege IAM policy (JSON) for the plugins'
+    /// declared operations and the host's own needs.
+    Policy(PolicyArgs),
 }
 
 impl Command {
@@ -70,6 +77,7 @@ impl Command {
             Command::Run(a) => a.endpoint_url.as_deref(),
             Command::Accounts(AccountsCommand::Check(a)) => a.endpoint_url.as_deref(),
             Command::Call(a) => a.endpoint_url.as_deref(),
+            Command::Validate(_) | Command::Policy(_) => None,
         }
     }
 }
@@ -147,6 +155,7 @@ impl CredentialArgs {
             secrets_region: self.secrets_region.as_ref().map(|r| r.to_string()),
             env: None,
             timeout: Duration::from_secs(self.credential_timeout),
+            audit: None,
         }
     }
 
@@ -247,6 +256,63 @@ struct RunArgs {
 
     #[command(flatten)]
     credentials: CredentialArgs,
+
+    /// The compliance standard every call is held to: general, soc2, pci,
+    /// hipaa or gdpr (see the README's table).
+    #[arg(long, value_enum, value_name = "STANDARD", default_value = "general")]
+    standard: Standard,
+
+    /// Append the audit log (JSON lines, one per AWS call) to this file
+    /// instead of writing inventag-audit-<timestamp>.jsonl in the output
+    /// directory.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// The service as the catalogue names it (ec2, s3, elbv2...), or `-`
+    /// to read `service:Operation` lines on stdin and print one JSON
+    /// verdict per line.
+    service: String,
+
+    /// The operation (DescribeInstances); not given with `-`.
+    operation: Option<String>,
+
+    /// The compliance standard to judge under.
+    #[arg(long, value_enum, value_name = "STANDARD", default_value = "general")]
+    standard: Standard,
+
+    /// The call's input, a JSON object, for rules that depend on it
+    /// (EC2 user data, Glue passwords, API Gateway key values).
+    #[arg(long, value_name = "JSON")]
+    input: Option<String>,
+
+    /// Output format of a single verdict.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+#[derive(Args)]
+struct PolicyArgs {
+    /// Directory holding the collector plugins (.wasm) to grant.
+    #[arg(long, value_name = "DIR", env = "INVENTAG_PLUGIN_DIR", default_value = "dist/plugins")]
+    plugin_dir: PathBuf,
+
+    /// The compliance standard: declared operations it denies are left out.
+    #[arg(long, value_enum, value_name = "STANDARD", default_value = "general")]
+    standard: Standard,
+
+    /// Whether credentials come from AWS Secrets Manager: `on` adds
+    /// secretsmanager:GetSecretValue on inventag* secrets; `auto` does in
+    /// CodeBuild only, as a run would.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
+    secrets_manager: SecretsManagerMode,
+
+    /// The role --org-role-name would assume; adds
+    /// organizations:ListAccounts.
+    #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
+    org_role_name: Option<String>,
 }
 
 fn parse_region(text: &str) -> Result<Region, String> {
@@ -367,6 +433,8 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
         endpoint_url: args.endpoint_url,
         concurrency: usize::from(args.concurrency),
         limits,
+        standard: args.standard,
+        audit_log: args.audit_log,
     })
     .await
     .context("inventag run");
@@ -382,17 +450,25 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
     let (targets, ok) = report.targets;
     eprintln!(
         "{:?}: {} resources, {ok}/{targets} targets ok, {} AWS requests ({} retries, {} \
-         throttled, peak {} in flight), collected in {:.2}s, {:.2}s in plugins, {:.2}s in all",
+         throttled, peak {} in flight, {} denied), collected in {:.2}s, {:.2}s in plugins, \
+         {:.2}s in all",
         report.status,
         report.resources,
         report.calls,
         report.retries,
         report.throttled,
         report.peak_in_flight,
+        report.denied,
         report.collect_time.as_secs_f64(),
         report.plugin_time.as_secs_f64(),
         report.elapsed.as_secs_f64()
     );
+    if let Some(file) = &report.audit_log {
+        eprintln!("audit log: {}", file.display());
+    }
+    if let Some((file, score)) = &report.compliance {
+        eprintln!("compliance report: {} (score {score})", file.display());
+    }
     Ok(match report.status {
         RunStatus::Complete => ExitCode::SUCCESS,
         RunStatus::Partial => ExitCode::from(EXIT_PARTIAL),
@@ -447,6 +523,60 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    if args.service == "-" {
+        if args.operation.is_some() {
+            eprintln!("error: with `-`, operations are read from stdin; give no OPERATION");
+            return Ok(ExitCode::from(2));
+        }
+        let stdin = std::io::stdin().lock();
+        commands::validate_lines(args.standard, stdin, std::io::stdout().lock())
+            .context("inventag validate -")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(operation) = args.operation else {
+        eprintln!("error: give SERVICE OPERATION, or `-` to read service:Operation lines");
+        return Ok(ExitCode::from(2));
+    };
+    let input: Option<serde_json::Value> = match &args.input {
+        Some(text) => Some(serde_json::from_str(text).context("--input is not JSON")?),
+        None => None,
+    };
+    let judgement =
+        commands::validate_one(args.standard, &args.service, &operation, input.as_ref());
+    match args.format {
+        CheckFormat::Text => out(&commands::render(&judgement)),
+        CheckFormat::Json => out(&format!("{}\n", serde_json::to_string(&judgement)?)),
+    }
+    Ok(if judgement.verdict.is_allowed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+    let secrets_manager = match args.secrets_manager {
+        SecretsManagerMode::On => true,
+        SecretsManagerMode::Off => false,
+        SecretsManagerMode::Auto => {
+            let env = inventag::credentials::Env::process();
+            inventag::credentials::CiEnvironment::detect(&env).secrets_manager_by_default()
+        }
+    };
+    let host = HostNeeds { secrets_manager, organizations: args.org_role_name.is_some() };
+    let (policy, problems) = commands::policy_for_dir(&args.plugin_dir, args.standard, &host)
+        .await
+        .context("inventag policy")?;
+    for problem in &problems {
+        eprintln!("warning: {problem}");
+    }
+    for left_out in &policy.excluded {
+        eprintln!(
+            "left out: {} declares {}:{}, denied by {}: {}",
+            left_out.plugin, left_out.service, left_out.operation, left_out.rule, left_out.reason
+        );
+    }
+    out(&format!("{}\n", serde_json::to_string_pretty(&policy.document)?));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(message) = init_logging(&cli) {
@@ -474,6 +604,8 @@ fn main() -> ExitCode {
             Command::Run(args) => run(args, show_progress).await,
             Command::Accounts(AccountsCommand::Check(args)) => check(args).await,
             Command::Call(args) => call(args).await,
+            Command::Validate(args) => validate(args),
+            Command::Policy(args) => policy(args).await,
         }
     });
     match result {

@@ -1,7 +1,9 @@
 //! `inventag run`: reads the accounts file, loads the plugins, resolves
 //! each account's credentials and regions, collects, and hands the BOM to
 //! the formatters. Per-account problems become coverage records; only a
-//! problem that leaves nothing to do stops the run.
+//! problem that leaves nothing to do stops the run. Every AWS call is
+//! recorded in the audit log, and the compliance report is written beside
+//! the documents and handed to every formatter.
 
 use std::{
     path::PathBuf,
@@ -12,14 +14,15 @@ use std::{
 use serde_json::json;
 
 use crate::{
+    audit::{AuditError, AuditLog},
     bom::{self, Outcome, RunMetadata, TargetCoverage},
     config::{AccountConfig, Region},
     credentials::{self, AccountsSourceError, ResolveOptions, Resolver, organizations::OrgOptions},
     gateway::{Caller, Gateway, GatewayOptions},
-    output::{OutputDir, OutputError},
+    output::{FileKind, OutputDir, OutputError},
     runtime::{Limits, LoadError, Runtime},
     scheduler::{self, AccountPlan, SchedulerOptions},
-    validator::Grants,
+    validator::{Grants, Standard, Validator, Verdict},
 };
 
 /// Everything `inventag run` is told.
@@ -47,6 +50,10 @@ pub struct RunOptions {
     pub credentials: ResolveOptions,
     /// Live counts, for a progress display.
     pub progress: Arc<scheduler::Progress>,
+    /// The compliance standard calls are held to.
+    pub standard: Standard,
+    /// Where the audit log goes; the output directory when `None`.
+    pub audit_log: Option<PathBuf>,
 }
 
 /// How a run ended.
@@ -86,6 +93,12 @@ pub struct RunReport {
     pub collect_time: Duration,
     /// Time spent running plugin code, summed over instances.
     pub plugin_time: Duration,
+    /// Calls the validator refused.
+    pub denied: u64,
+    /// The audit log.
+    pub audit_log: Option<PathBuf>,
+    /// The compliance report file and its score.
+    pub compliance: Option<(PathBuf, u8)>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -124,6 +137,9 @@ pub enum RunError {
     /// The gateway could not start.
     #[error("{0}")]
     Gateway(String),
+    /// The audit log could not be opened.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
 }
 
 /// The host's own AWS needs, as grants.
@@ -136,8 +152,33 @@ fn host_caller() -> Caller {
 pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let started_at = bom::now_iso8601();
+    let run_id = uuid::Uuid::new_v4().to_string();
+    // A bad accounts file stops the run before anything is created; the
+    // audit log must be open before the first AWS call (Organizations).
+    match (&options.accounts_file, &options.organization) {
+        (Some(path), _) => {
+            drop(crate::config::AccountsFile::load(path).map_err(AccountsSourceError::from)?)
+        }
+        (None, None) => return Err(AccountsSourceError::Nothing.into()),
+        (None, Some(_)) => {}
+    }
+    let output = OutputDir::open(&options.output_dir)?;
+    let audit = Arc::new(match &options.audit_log {
+        Some(path) => AuditLog::append_to(path, run_id.clone(), options.standard)?,
+        None => {
+            let (path, file) = output.create(FileKind::Audit, &started_at, "jsonl")?;
+            AuditLog::new(run_id.clone(), options.standard, Some((path, Box::new(file))))
+        }
+    });
+    tracing::info!(
+        run_id = %run_id,
+        standard = %options.standard,
+        audit_log = ?audit.file(),
+        "audit log open"
+    );
     let mut credentials = options.credentials.clone();
     credentials.endpoint_url = options.endpoint_url.clone();
+    credentials.audit = Some(audit.clone());
     let (accounts, resolver) = credentials::accounts_and_resolver(
         options.accounts_file.as_deref(),
         options.organization.as_ref(),
@@ -170,12 +211,14 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         };
         formatters.push(f.clone());
     }
-    let output = OutputDir::open(&options.output_dir)?;
+    note_denied_declarations(&plugins.collectors, &audit);
 
     let collect_started = Instant::now();
     let gateway = Arc::new(
         Gateway::new(GatewayOptions {
             endpoint_url: options.endpoint_url.clone(),
+            standard: options.standard,
+            audit: Some(audit.clone()),
             ..Default::default()
         })
         .map_err(|e| RunError::Gateway(e.to_string()))?,
@@ -220,7 +263,7 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     regions.sort();
     regions.dedup();
     let run = RunMetadata {
-        run_id: uuid::Uuid::new_v4().to_string(),
+        run_id: run_id.clone(),
         started_at,
         finished_at: bom::now_iso8601(),
         inventag_version: crate::VERSION.into(),
@@ -254,10 +297,19 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         })
         .collect();
     let stamp = run.started_at.clone();
+    let compliance = audit.report();
+    let report_bytes = serde_json::to_vec_pretty(&compliance).unwrap_or_default();
+    let report_file = output.write_kind(FileKind::Compliance, &stamp, "json", &report_bytes)?;
+    tracing::info!(
+        file = %report_file.display(),
+        score = compliance.score,
+        denied = compliance.summary.denied_calls,
+        "compliance report written"
+    );
     let mut files = Vec::new();
     for formatter in &formatters {
         let t = Instant::now();
-        match formatter.format(&runtime, &run, &bom).await {
+        match formatter.format(&runtime, &run, &bom, &compliance).await {
             Ok(doc) => {
                 let path = output.write(&stamp, &doc.extension, &doc.bytes)?;
                 tracing::info!(format = %formatter.info.format, file = %path.display(), bytes = doc.bytes.len(), ms = t.elapsed().as_millis() as u64, "document written");
@@ -270,6 +322,9 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         }
     }
 
+    if let Some(problem) = audit.write_error() {
+        problems.push(problem);
+    }
     let ok = bom.coverage.iter().filter(|c| c.outcome == Outcome::Ok).count();
     let status = if files.len() < formatters.len() && files.is_empty() && !formatters.is_empty() {
         RunStatus::Failed
@@ -292,6 +347,9 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         peak_in_flight: gateway.governor.in_flight().1,
         collect_time,
         plugin_time: runtime.plugin_time(),
+        denied: compliance.summary.denied_calls,
+        audit_log: audit.file().map(std::path::Path::to_owned),
+        compliance: Some((report_file, compliance.score)),
         elapsed: started.elapsed(),
     })
 }
@@ -334,6 +392,29 @@ async fn prepare_account(
         regions,
         credentials: creds,
     })
+}
+
+/// Notes, as findings, every operation a collector declared that the
+/// standard denies: the host will never grant it.
+fn note_denied_declarations(collectors: &[Arc<crate::runtime::LoadedCollector>], audit: &AuditLog) {
+    let validator = Validator::new(audit.standard());
+    for collector in collectors {
+        for (service, operations) in &collector.info.calls {
+            for operation in operations {
+                let judgement = validator.judge(service, operation, None);
+                if let Verdict::Denied { rule, reason } = &judgement.verdict {
+                    tracing::warn!(
+                        collector = %collector.label(),
+                        service,
+                        operation,
+                        rule,
+                        "declares an operation that is never granted"
+                    );
+                    audit.declared_denied(&collector.label(), service, operation, rule, reason);
+                }
+            }
+        }
+    }
 }
 
 /// The regions enabled for an account, by `ec2:DescribeRegions`.

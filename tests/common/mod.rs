@@ -157,12 +157,14 @@ pub fn inventag(
     cmd.output().expect("cannot run inventag")
 }
 
-/// The single file of `dir` with `extension`, parsed as JSON.
+/// The single JSON BOM of `dir` (the compliance report beside it is
+/// another file), parsed.
 pub fn read_json_bom(dir: &Path) -> Value {
     let files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("inventag-bom-")))
         .collect();
     assert_eq!(files.len(), 1, "expected one JSON BOM in {}, found {files:?}", dir.display());
     let name = files[0].file_name().unwrap().to_string_lossy().into_owned();

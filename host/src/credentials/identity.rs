@@ -21,6 +21,7 @@ pub struct CallerIdentity {
 pub async fn caller_identity(
     credentials: Credentials,
     endpoint_url: Option<&str>,
+    audit: Option<crate::audit::sdk::SdkAudit>,
 ) -> Result<CallerIdentity, String> {
     let mut config = aws_sdk_sts::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
@@ -28,6 +29,9 @@ pub async fn caller_identity(
         .credentials_provider(SharedCredentialsProvider::new(credentials));
     if let Some(url) = endpoint_url {
         config = config.endpoint_url(url);
+    }
+    if let Some(hook) = audit {
+        config = config.interceptor(hook);
     }
     let client = aws_sdk_sts::Client::from_conf(config.build());
     let output = client.get_caller_identity().send().await.map_err(|e| match e.code() {

@@ -49,7 +49,13 @@ use tokio::sync::{Mutex, OnceCell};
 pub use environment::{CiEnvironment, Env};
 pub use identity::CallerIdentity;
 
-use crate::config::{AccountConfig, AccountId, AccountsFile, SecretString};
+use crate::{
+    audit::{
+        AuditLog,
+        sdk::{AuditedProvider, SdkAudit},
+    },
+    config::{AccountConfig, AccountId, AccountsFile, SecretString},
+};
 
 /// How an account's credentials were obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -217,6 +223,9 @@ pub struct ResolveOptions {
     /// Where environment variables are read; the process environment when
     /// `None`.
     pub env: Option<Env>,
+    /// Where the host's own STS, Secrets Manager and Organizations calls
+    /// are recorded, if anywhere.
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 impl Default for ResolveOptions {
@@ -227,6 +236,7 @@ impl Default for ResolveOptions {
             secrets_manager: SecretsManagerMode::default(),
             secrets_region: None,
             env: None,
+            audit: None,
         }
     }
 }
@@ -450,7 +460,9 @@ impl Resolver {
     ) -> Result<usize, CredentialError> {
         let endpoint = self.options.endpoint_url.clone();
         let base = self.base_config().await.clone();
-        let added = organizations::add_accounts(file, org, &base, endpoint.as_deref()).await?;
+        let audit = self.options.audit.clone();
+        let added =
+            organizations::add_accounts(file, org, &base, endpoint.as_deref(), audit).await?;
         self.ids = file.accounts.iter().map(|a| a.account_id.clone()).collect();
         Ok(added)
     }
@@ -551,16 +563,19 @@ impl Resolver {
                 return Err(CredentialError::Source { account: id.clone(), method, reason });
             }
         };
-        let identity =
-            match identity::caller_identity(creds.clone(), self.options.endpoint_url.as_deref())
-                .await
-            {
-                Ok(i) => i,
-                Err(reason) => {
-                    mark_failed(attempts, &format!("identity check: {reason}"));
-                    return Err(CredentialError::Identity { account: id.clone(), method, reason });
-                }
-            };
+        let identity = match identity::caller_identity(
+            creds.clone(),
+            self.options.endpoint_url.as_deref(),
+            self.sdk_audit(id.as_str(), "us-east-1", "sts"),
+        )
+        .await
+        {
+            Ok(i) => i,
+            Err(reason) => {
+                mark_failed(attempts, &format!("identity check: {reason}"));
+                return Err(CredentialError::Identity { account: id.clone(), method, reason });
+            }
+        };
         if identity.account != id.as_str() {
             let e = CredentialError::WrongAccount {
                 account: id.clone(),
@@ -579,6 +594,13 @@ impl Resolver {
             cached: Mutex::new(Some(creds)),
         };
         Ok(Arc::new(out))
+    }
+
+    /// The audit hook for the host's SDK calls about `account`, when the
+    /// run keeps an audit log.
+    fn sdk_audit(&self, account: &str, region: &str, service: &'static str) -> Option<SdkAudit> {
+        let log = self.options.audit.clone()?;
+        Some(SdkAudit::new(log, account, region, service))
     }
 
     async fn base_config(&self) -> &SdkConfig {
@@ -606,7 +628,16 @@ impl Resolver {
             None => format!("{role_arn} (from the base credentials)"),
         };
         attempts.push(used(CredentialMethod::RoleArn, from));
-        Found::Provider(SharedCredentialsProvider::new(builder.build().await))
+        let provider = SharedCredentialsProvider::new(builder.build().await);
+        let region = base.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+        match self.sdk_audit(account.account_id.as_str(), &region, "sts") {
+            Some(hook) => Found::Provider(SharedCredentialsProvider::new(AuditedProvider::new(
+                provider,
+                hook,
+                "AssumeRole",
+            ))),
+            None => Found::Provider(provider),
+        }
     }
 
     async fn profile(&self, account: &AccountConfig, attempts: &mut Vec<Attempt>) -> Found {
@@ -729,6 +760,20 @@ impl Resolver {
                 aws_sdk_secretsmanager::Client::from_conf(conf)
             })
             .await;
+        // One client per account, so that its audit records name the
+        // account whose credentials are looked for.
+        let audited;
+        let client = match &self.options.audit {
+            Some(log) => {
+                let region = client.config().region().map(ToString::to_string).unwrap_or_default();
+                let id = account.account_id.as_str();
+                let hook = SdkAudit::new(log.clone(), id, &region, "secretsmanager");
+                let conf = client.config().to_builder().interceptor(hook).build();
+                audited = aws_sdk_secretsmanager::Client::from_conf(conf);
+                &audited
+            }
+            None => client,
+        };
         let names = secrets_manager::candidate_names(
             &self.env,
             account.account_id.as_str(),

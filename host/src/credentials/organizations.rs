@@ -12,6 +12,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_organizations::error::ProvideErrorMetadata;
 
 use super::{CredentialError, error_chain, identity};
+use crate::audit::sdk::SdkAudit;
 use crate::config::{AccountConfig, AccountId, AccountsFile, SecretString};
 
 /// What `--org-role-name` asks for.
@@ -54,9 +55,17 @@ pub async fn add_accounts(
     org: &OrgOptions,
     base: &SdkConfig,
     endpoint_url: Option<&str>,
+    audit: Option<std::sync::Arc<crate::audit::AuditLog>>,
 ) -> Result<usize, CredentialError> {
     check_role_name(&org.role_name).map_err(org_error)?;
-    let client = aws_sdk_organizations::Client::new(base);
+    // The base credentials' account is not known yet: records name none.
+    let region = base.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+    let hook = |service| audit.clone().map(|log| SdkAudit::new(log, "", &region, service));
+    let mut conf = aws_sdk_organizations::config::Builder::from(base);
+    if let Some(hook) = hook("organizations") {
+        conf = conf.interceptor(hook);
+    }
+    let client = aws_sdk_organizations::Client::from_conf(conf.build());
     let mut pages = client.list_accounts().into_paginator().send();
     let mut members = Vec::new();
     while let Some(page) = pages.next().await {
@@ -86,7 +95,7 @@ pub async fn add_accounts(
     // The base credentials' own account is reached with them directly.
     let own = match base.credentials_provider() {
         Some(p) => match p.provide_credentials().await {
-            Ok(creds) => identity::caller_identity(creds, endpoint_url).await.ok(),
+            Ok(creds) => identity::caller_identity(creds, endpoint_url, hook("sts")).await.ok(),
             Err(_) => None,
         },
         None => None,

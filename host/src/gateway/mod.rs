@@ -2,7 +2,8 @@
 //! the host's own, goes through [`Gateway::call`], which checks the region
 //! and the operation, asks the [validator](crate::validator), serialises
 //! the input for the service's protocol, signs with SigV4, sends, retries
-//! what AWS says may be retried, and parses the answer into JSON.
+//! what AWS says may be retried, and parses the answer into JSON. Every
+//! call, allowed or refused, is recorded in the [audit log](crate::audit).
 //!
 //! Where a request goes is decided here too: a global service's partition
 //! endpoint and signing region, an operation's host prefix, S3's bucket
@@ -31,9 +32,10 @@ pub use error::{CallError, ErrorKind};
 pub use pages::Pages;
 
 use crate::{
+    audit::{AuditLog, Call, Exchange},
     config::Region,
     credentials::AccountCredentials,
-    validator::{Grants, Validator, Verdict},
+    validator::{Grants, Standard, Validator, Verdict},
 };
 use catalogue::{Catalogue, ServiceModel};
 use protocol::{WireRequest, WireResponse};
@@ -82,6 +84,10 @@ pub struct GatewayOptions {
     pub request_timeout: Duration,
     /// Per-scope limits, pacing, retry budget and circuit breakers.
     pub governor: governor::GovernorOptions,
+    /// The compliance standard the validator holds calls to.
+    pub standard: Standard,
+    /// Where every call, allowed or denied, is recorded.
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 impl Default for GatewayOptions {
@@ -92,6 +98,8 @@ impl Default for GatewayOptions {
             page_cap: 1000,
             request_timeout: Duration::from_secs(60),
             governor: governor::GovernorOptions::default(),
+            standard: Standard::General,
+            audit: None,
         }
     }
 }
@@ -141,7 +149,7 @@ impl Gateway {
         Ok(Gateway {
             http,
             catalogue: Catalogue::new(),
-            validator: Validator::new(),
+            validator: Validator::new(options.standard),
             governor: governor::Governor::new(options.governor.clone()),
             options,
             counters: Counters::default(),
@@ -162,6 +170,47 @@ impl Gateway {
         operation: &str,
         region: &str,
     ) -> Result<(Arc<ServiceModel>, Region), CallError> {
+        self.admit_with(caller, service, operation, region, None).map(|(m, r, _)| (m, r))
+    }
+
+    /// [`admit`](Self::admit), judging the input too when given, and
+    /// recording a refusal in the audit log. Returns the allowing rule.
+    pub fn screen(
+        &self,
+        caller: &Caller,
+        account: &AccountCredentials,
+        service: &str,
+        operation: &str,
+        region: &str,
+        input: Option<&Value>,
+    ) -> Result<(Arc<ServiceModel>, Region, &'static str), CallError> {
+        let (started, clock) = (std::time::SystemTime::now(), Instant::now());
+        let admitted = self.admit_with(caller, service, operation, region, input);
+        if let (Err(e), Some(audit)) = (&admitted, &self.options.audit) {
+            let account_id = account.account_id().as_str();
+            let elapsed = clock.elapsed();
+            let call = Call {
+                caller: &caller.label,
+                account_id,
+                region,
+                service,
+                operation,
+                started,
+                elapsed,
+            };
+            audit.refused(call, e);
+        }
+        admitted
+    }
+
+    fn admit_with(
+        &self,
+        caller: &Caller,
+        service: &str,
+        operation: &str,
+        region: &str,
+        input: Option<&Value>,
+    ) -> Result<(Arc<ServiceModel>, Region, &'static str), CallError> {
         let region = Region::parse(region).map_err(|e| {
             CallError::host(ErrorKind::InvalidInput, "InvalidRegion", e.to_string())
         })?;
@@ -175,20 +224,20 @@ impl Gateway {
         }
         let model = self.catalogue.service(service).map_err(CallError::from_catalogue)?;
         model.operation(operation).map_err(CallError::from_catalogue)?;
-        if let Verdict::Denied { rule, reason } =
-            self.validator.check(&caller.grants, service, operation)
-        {
-            self.counters.denied.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(
-                caller = %caller.label,
-                service,
-                operation,
-                rule,
-                "call denied by the validator"
-            );
-            return Err(CallError::host(ErrorKind::Denied, rule, reason));
+        match self.validator.check(&caller.grants, service, operation, input) {
+            Verdict::Denied { rule, reason } => {
+                self.counters.denied.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    caller = %caller.label,
+                    service,
+                    operation,
+                    rule,
+                    "call denied by the validator"
+                );
+                Err(CallError::host(ErrorKind::Denied, rule, reason))
+            }
+            Verdict::Allowed { rule } => Ok((model, region, rule)),
         }
-        Ok((model, region))
     }
 
     /// Makes one validated call and returns its output document.
@@ -210,8 +259,26 @@ impl Gateway {
             operation,
         );
         async {
-            let (model, region) = self.admit(caller, service, operation, region)?;
-            self.send(&model, account, operation, &region, input).await
+            let (model, region, rule) =
+                self.screen(caller, account, service, operation, region, Some(input))?;
+            let (started, clock) = (std::time::SystemTime::now(), Instant::now());
+            let mut exchange = Exchange::default();
+            let result = self.send(&model, account, operation, &region, input, &mut exchange).await;
+            if let Some(audit) = &self.options.audit {
+                let account_id = account.account_id().as_str();
+                let (region, elapsed) = (region.as_str(), clock.elapsed());
+                let call = Call {
+                    caller: &caller.label,
+                    account_id,
+                    region,
+                    service,
+                    operation,
+                    started,
+                    elapsed,
+                };
+                audit.sent(call, rule, &exchange, result.as_ref().map(|_| ()));
+            }
+            result
         }
         .instrument(span)
         .await
@@ -270,6 +337,7 @@ impl Gateway {
         operation: &str,
         region: &Region,
         input: &Value,
+        exchange: &mut Exchange,
     ) -> Result<Value, CallError> {
         let wire =
             protocol::serialize(model, operation, input).map_err(CallError::from_protocol)?;
@@ -290,6 +358,7 @@ impl Gateway {
         }
         loop {
             attempt += 1;
+            exchange.attempts = attempt;
             let creds = account.get().await.map_err(|e| {
                 CallError::host(ErrorKind::AccessDenied, "CredentialsUnavailable", e.to_string())
             })?;
@@ -309,7 +378,10 @@ impl Gateway {
             let permit = self.governor.acquire(acct, region.as_str(), service).await;
             self.counters.sent.fetch_add(1, Ordering::Relaxed);
             let outcome = match request.body(wire.body.clone()).send().await {
-                Ok(response) => self.read(model, operation, response).await,
+                Ok(response) => {
+                    exchange.observe(&response);
+                    self.read(model, operation, response).await
+                }
                 Err(e) => Err(Failure::Call(CallError::transport(&e))),
             };
             drop(permit);

@@ -1,7 +1,9 @@
 //! Output: writes formatter documents into one directory through a
 //! capability handle (cap-std), so that no name a plugin influences can
 //! reach outside it. Files are named `inventag-bom-<UTC timestamp>.<ext>`
-//! and never overwrite an existing file.
+//! and never overwrite an existing file. The audit log and the compliance
+//! report go through the same door, as `inventag-audit-<stamp>.jsonl` and
+//! `inventag-compliance-<stamp>.json`.
 
 use std::{
     io::Write,
@@ -58,39 +60,82 @@ impl OutputDir {
         extension: &str,
         bytes: &[u8],
     ) -> Result<PathBuf, OutputError> {
+        self.write_kind(FileKind::Bom, stamp, extension, bytes)
+    }
+
+    /// Writes `bytes` as `<kind>-<stamp>.<extension>`, never overwriting.
+    pub fn write_kind(
+        &self,
+        kind: FileKind,
+        stamp: &str,
+        extension: &str,
+        bytes: &[u8],
+    ) -> Result<PathBuf, OutputError> {
+        let (file_path, mut file) = self.create(kind, stamp, extension)?;
+        let fail = |reason| OutputError::Write { file: file_path.clone(), reason };
+        file.write_all(bytes).map_err(fail)?;
+        file.sync_all().map_err(fail)?;
+        Ok(file_path)
+    }
+
+    /// Creates `<kind>-<stamp>.<extension>` (with `-2`, `-3`, ... when the
+    /// name is taken) and returns it open for writing.
+    pub fn create(
+        &self,
+        kind: FileKind,
+        stamp: &str,
+        extension: &str,
+    ) -> Result<(PathBuf, std::fs::File), OutputError> {
         if extension.is_empty()
             || extension.len() > 10
             || !extension.bytes().all(|b| b.is_ascii_alphanumeric())
         {
             return Err(OutputError::Extension(extension.to_owned()));
         }
+        let prefix = kind.prefix();
         let stamp: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
         let mut options = cap_std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         for n in 1..1000 {
             let name = match n {
-                1 => format!("inventag-bom-{stamp}.{extension}"),
-                n => format!("inventag-bom-{stamp}-{n}.{extension}"),
+                1 => format!("{prefix}-{stamp}.{extension}"),
+                n => format!("{prefix}-{stamp}-{n}.{extension}"),
             };
             let file_path = self.path.join(&name);
             match self.dir.open_with(&name, &options) {
-                Ok(mut file) => {
-                    let fail = |reason| OutputError::Write { file: file_path.clone(), reason };
-                    file.write_all(bytes).map_err(fail)?;
-                    file.sync_all().map_err(fail)?;
-                    return Ok(file_path);
-                }
+                Ok(file) => return Ok((file_path, file.into_std())),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(reason) => return Err(OutputError::Write { file: file_path, reason }),
             }
         }
         Err(OutputError::Write {
-            file: self.path.join(format!("inventag-bom-{stamp}.{extension}")),
+            file: self.path.join(format!("{prefix}-{stamp}.{extension}")),
             reason: std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
                 "999 files of this name exist",
             ),
         })
+    }
+}
+
+/// What a file of the output directory holds, which names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A formatter's document: `inventag-bom-*`.
+    Bom,
+    /// The audit log: `inventag-audit-*`.
+    Audit,
+    /// The compliance report: `inventag-compliance-*`.
+    Compliance,
+}
+
+impl FileKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            FileKind::Bom => "inventag-bom",
+            FileKind::Audit => "inventag-audit",
+            FileKind::Compliance => "inventag-compliance",
+        }
     }
 }
 
@@ -109,5 +154,7 @@ mod tests {
         assert_eq!(std::fs::read(&a).unwrap(), b"{}");
         assert!(out.write("x/../../y", "json", b"").unwrap().starts_with(tmp.path().join("bom")));
         assert!(matches!(out.write("x", "../json", b""), Err(OutputError::Extension(_))));
+        let audit = out.write_kind(FileKind::Audit, "2026-12-04T15:00:00Z", "jsonl", b"").unwrap();
+        assert_eq!(audit.file_name().unwrap(), "inventag-audit-20261204T150000Z.jsonl");
     }
 }

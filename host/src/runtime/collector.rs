@@ -453,7 +453,16 @@ impl aws::Host for CollectorState {
             (None, _) => PageStream(Err(Some(no_access()))),
             (Some(_), Err(e)) => PageStream(Err(Some(e))),
             (Some(access), Ok(input)) => {
-                match access.gateway.admit(&access.caller, &service, &operation, &region) {
+                let (caller, credentials) = (&access.caller, &access.credentials);
+                let screened = access.gateway.screen(
+                    caller,
+                    credentials,
+                    &service,
+                    &operation,
+                    &region,
+                    Some(&input),
+                );
+                match screened {
                     Err(e) => {
                         self.note(&service, &operation, &e);
                         PageStream(Err(Some(e)))

@@ -1,6 +1,7 @@
 //! Running a formatter: a fresh store per document, the BOM handed over in
-//! batches, the bytes it returns checked against the size cap. A formatter
-//! imports only `log`; it can read nothing and write nothing.
+//! batches, then the compliance report, and the bytes it returns checked
+//! against the size cap. A formatter imports only `log`; it can read
+//! nothing and write nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,10 @@ use super::{
     },
     host::{self, Sandbox, describe_failure, wasi_view},
 };
-use crate::bom::{Bom, Outcome, RunMetadata};
+use crate::{
+    audit::{ComplianceReport, Severity, report},
+    bom::{Bom, Outcome, RunMetadata},
+};
 
 /// A formatter's description of itself.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -117,12 +121,13 @@ impl LoadedFormatter {
         format!("{}@{}", self.info.name, self.info.version)
     }
 
-    /// Produces the document for `bom`.
+    /// Produces the document for `bom` and its compliance section.
     pub async fn format(
         &self,
         rt: &Runtime,
         run: &RunMetadata,
         bom: &Bom,
+        compliance: &ComplianceReport,
     ) -> Result<Document, String> {
         let label = self.label();
         let state = FormatterState {
@@ -139,6 +144,7 @@ impl LoadedFormatter {
                 let batch: Vec<types::Resource> = chunk.iter().map(to_wit).collect();
                 api.call_add_resources(&mut store, &batch).await?;
             }
+            api.call_add_compliance(&mut store, &compliance_to_wit(compliance)).await?;
             let coverage: Vec<wit::TargetCoverage> = bom.coverage.iter().map(coverage).collect();
             api.call_finish(&mut store, &coverage).await
         }
@@ -230,5 +236,63 @@ fn coverage(c: &crate::bom::TargetCoverage) -> wit::TargetCoverage {
         },
         resources: c.resources,
         messages: c.messages.clone(),
+    }
+}
+
+fn compliance_to_wit(r: &ComplianceReport) -> wit::ComplianceReport {
+    let tally = |verdict: wit::Verdict| {
+        move |t: &report::OperationTally| wit::OperationTally {
+            service: t.service.clone(),
+            operation: t.operation.clone(),
+            verdict,
+            rule: t.rule.clone(),
+            calls: t.calls,
+        }
+    };
+    let operations = r
+        .operations
+        .allowed
+        .iter()
+        .map(tally(wit::Verdict::Allowed))
+        .chain(r.operations.denied.iter().map(tally(wit::Verdict::Denied)))
+        .collect();
+    wit::ComplianceReport {
+        standard: r.standard.to_string(),
+        score: r.score,
+        score_formula: r.score_formula.to_owned(),
+        allowed_calls: r.summary.allowed_calls,
+        denied_calls: r.summary.denied_calls,
+        operations,
+        blocked: r
+            .blocked
+            .iter()
+            .map(|b| wit::BlockedAttempt {
+                plugin: b.plugin.clone(),
+                account_id: b.account_id.clone(),
+                region: b.region.clone(),
+                service: b.service.clone(),
+                operation: b.operation.clone(),
+                rule: b.rule.clone(),
+                reason: b.reason.clone(),
+                attempts: b.attempts,
+            })
+            .collect(),
+        findings: r
+            .findings
+            .iter()
+            .map(|f| wit::Finding {
+                severity: match f.severity {
+                    Severity::High => wit::Severity::High,
+                    Severity::Medium => wit::Severity::Medium,
+                    Severity::Low => wit::Severity::Low,
+                },
+                kind: f.kind.to_owned(),
+                rule: f.rule.clone(),
+                plugin: f.plugin.clone(),
+                service: f.service.clone(),
+                operation: f.operation.clone(),
+                message: f.message.clone(),
+            })
+            .collect(),
     }
 }

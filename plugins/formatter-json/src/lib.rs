@@ -3,7 +3,8 @@
 //! The document is written as the host streams the run to the formatter:
 //! `begin` writes the opening and the run metadata, each `add-resources`
 //! serialises its resources straight into the output (the records
-//! themselves are not kept), and `finish` appends the coverage and a summary
+//! themselves are not kept), `add-compliance` keeps the compliance report,
+//! and `finish` appends the coverage, a summary and the compliance section
 //! and hands the bytes back. The shape:
 //!
 //! ```text
@@ -17,8 +18,18 @@
 //!  "coverage":[{"account_id","account_name","region","collector",
 //!               "outcome":"ok|denied|throttled|region_disabled|unsupported|
 //!                          incomplete|failed","resources","messages"}],
-//!  "summary":{"total","by_service","by_account","by_region","by_type"}}
+//!  "summary":{"total","by_service","by_account","by_region","by_type"},
+//!  "compliance":{"standard","score","score_formula",
+//!                "summary":{"allowed_calls","denied_calls"},
+//!                "operations":{"allowed":[{"service","operation","rule","calls"}],
+//!                              "denied":[..]},
+//!                "blocked":[{"plugin","account_id","region","service",
+//!                            "operation","rule","reason","attempts"}],
+//!                "findings":[{"severity","kind","rule","plugin","service",
+//!                             "operation","message"}]}}
 //! ```
+//!
+//! `compliance` is `null` if the host gave no report.
 //!
 //! Absent optional fields are `null`. An `attributes` string that is not
 //! valid JSON is kept as a JSON string. The summary maps are sorted by key;
@@ -49,6 +60,8 @@ struct Draft {
     by_account: BTreeMap<String, u64>,
     by_region: BTreeMap<String, u64>,
     by_type: BTreeMap<String, u64>,
+    /// The compliance section, once given.
+    compliance: Option<Value>,
 }
 
 /// The document in progress; `None` outside `begin`..`finish`.
@@ -123,6 +136,13 @@ impl Formatter for JsonFormatter {
         });
     }
 
+    fn add_compliance(report: ComplianceReport) {
+        with_draft(|slot| match slot.as_mut() {
+            Some(draft) => draft.compliance = Some(compliance_json(report)),
+            None => log::error("the compliance report arrived before begin; dropped"),
+        });
+    }
+
     fn finish(coverage: Vec<TargetCoverage>) -> Result<Document, String> {
         let Some(mut draft) = with_draft(Option::take) else {
             return Err("finish called without begin".to_string());
@@ -139,6 +159,8 @@ impl Formatter for JsonFormatter {
         write_json(&mut draft.out, &Value::Array(coverage));
         draft.out.extend_from_slice(b",\"summary\":");
         write_json(&mut draft.out, &summary);
+        draft.out.extend_from_slice(b",\"compliance\":");
+        write_json(&mut draft.out, &draft.compliance.take().unwrap_or(Value::Null));
         draft.out.push(b'}');
         Ok(Document {
             bytes: draft.out,
@@ -208,6 +230,68 @@ fn coverage_json(c: TargetCoverage) -> Value {
     })
 }
 
+fn compliance_json(r: ComplianceReport) -> Value {
+    let mut allowed = Vec::new();
+    let mut denied = Vec::new();
+    for t in r.operations {
+        let row = json!({
+            "service": t.service,
+            "operation": t.operation,
+            "rule": t.rule,
+            "calls": t.calls,
+        });
+        match t.verdict {
+            Verdict::Allowed => allowed.push(row),
+            Verdict::Denied => denied.push(row),
+        }
+    }
+    let blocked: Vec<Value> = r
+        .blocked
+        .into_iter()
+        .map(|b| {
+            json!({
+                "plugin": b.plugin,
+                "account_id": b.account_id,
+                "region": b.region,
+                "service": b.service,
+                "operation": b.operation,
+                "rule": b.rule,
+                "reason": b.reason,
+                "attempts": b.attempts,
+            })
+        })
+        .collect();
+    let findings: Vec<Value> = r
+        .findings
+        .into_iter()
+        .map(|f| {
+            let severity = match f.severity {
+                Severity::High => "high",
+                Severity::Medium => "medium",
+                Severity::Low => "low",
+            };
+            json!({
+                "severity": severity,
+                "kind": f.kind,
+                "rule": f.rule,
+                "plugin": f.plugin,
+                "service": f.service,
+                "operation": f.operation,
+                "message": f.message,
+            })
+        })
+        .collect();
+    json!({
+        "standard": r.standard,
+        "score": r.score,
+        "score_formula": r.score_formula,
+        "summary": {"allowed_calls": r.allowed_calls, "denied_calls": r.denied_calls},
+        "operations": {"allowed": allowed, "denied": denied},
+        "blocked": blocked,
+        "findings": findings,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +331,39 @@ mod tests {
         JsonFormatter::add_resources(vec![resource("i-1", r#"{"b":1,"a":2}"#)]);
         JsonFormatter::add_resources(vec![]);
         JsonFormatter::add_resources(vec![resource("i-2", "not json")]);
+        JsonFormatter::add_compliance(ComplianceReport {
+            standard: "general".into(),
+            score: 84,
+            score_formula: "formula".into(),
+            allowed_calls: 3,
+            denied_calls: 1,
+            operations: vec![OperationTally {
+                service: "ec2".into(),
+                operation: "TerminateInstances".into(),
+                verdict: Verdict::Denied,
+                rule: "not-read-only".into(),
+                calls: 1,
+            }],
+            blocked: vec![BlockedAttempt {
+                plugin: "probe@0.1.0".into(),
+                account_id: "123456789012".into(),
+                region: "eu-west-1".into(),
+                service: "ec2".into(),
+                operation: "TerminateInstances".into(),
+                rule: "not-read-only".into(),
+                reason: "Write".into(),
+                attempts: 1,
+            }],
+            findings: vec![Finding {
+                severity: Severity::High,
+                kind: "blocked-call".into(),
+                rule: "not-read-only".into(),
+                plugin: "probe@0.1.0".into(),
+                service: "ec2".into(),
+                operation: "TerminateInstances".into(),
+                message: "blocked".into(),
+            }],
+        });
         let doc = JsonFormatter::finish(vec![TargetCoverage {
             account_id: "123456789012".into(),
             account_name: "prod".into(),
@@ -273,6 +390,11 @@ mod tests {
         assert_eq!(v["summary"]["total"], 2);
         assert_eq!(v["summary"]["by_type"]["ec2:instance"], 2);
         assert_eq!(v["summary"]["by_account"]["123456789012"], 2);
+        let compliance = &v["compliance"];
+        assert_eq!(compliance["score"], 84);
+        assert_eq!(compliance["operations"]["denied"][0]["operation"], "TerminateInstances");
+        assert_eq!(compliance["blocked"][0]["plugin"], "probe@0.1.0");
+        assert_eq!(compliance["findings"][0]["severity"], "high");
         assert!(JsonFormatter::finish(vec![]).is_err());
     }
 }

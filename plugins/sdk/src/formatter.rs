@@ -1,6 +1,8 @@
 //! Bindings for the `formatter-plugin` world.
 //!
-//! A formatter imports `log` only and exports the `formatter` interface.
+//! A formatter imports `log` only and exports the `formatter` interface:
+//! `begin`, `add-resources` per batch, `add-compliance` once with the
+//! run's [`ComplianceReport`], then `finish`.
 //! Implement [`Formatter`] on a unit struct and pass it to
 //! [`export_formatter!`](crate::export_formatter) once, at the crate root of
 //! the plugin. The shared `types` and `log` interfaces are the ones generated
@@ -23,6 +25,7 @@ wit_bindgen::generate!({
 /// The trait a formatter implements (the `formatter` interface's `Guest`).
 pub use self::exports::inventag::plugin::formatter::Guest as Formatter;
 pub use self::exports::inventag::plugin::formatter::{
-    AccountRef, Document, FormatterInfo, Outcome, RunMetadata, TargetCoverage,
+    AccountRef, BlockedAttempt, ComplianceReport, Document, Finding, FormatterInfo, OperationTally,
+    Outcome, RunMetadata, Severity, TargetCoverage, Verdict,
 };
 pub use crate::collector::inventag::plugin::types::{Resource, Tag};

@@ -8,7 +8,8 @@ pub use crate::collector::{
 };
 pub use crate::emit::Emitter;
 pub use crate::formatter::{
-    AccountRef, Document, Formatter, FormatterInfo, Outcome, RunMetadata, TargetCoverage,
+    AccountRef, BlockedAttempt, ComplianceReport, Document, Finding, Formatter, FormatterInfo,
+    OperationTally, Outcome, RunMetadata, Severity, TargetCoverage, Verdict,
 };
 pub use crate::log;
 pub use crate::record::{ResourceBuilder, arn, name_tag, tags_from_aws};

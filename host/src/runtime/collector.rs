@@ -73,6 +73,9 @@ pub struct TargetSpec {
     pub credentials: Arc<AccountCredentials>,
     /// The one part to collect, or all.
     pub part: Option<String>,
+    /// Where accepted records go as they arrive; without one they are
+    /// returned in [`CollectorRun::records`].
+    pub sink: Option<Arc<std::sync::Mutex<bom::ResourceStore>>>,
 }
 
 /// What one target produced.
@@ -109,6 +112,10 @@ pub struct CollectorState {
     failures: FailureKinds,
     /// Time spent waiting in host calls.
     host_wait: std::time::Duration,
+    /// Where accepted records go, if not into `records`.
+    sink: Option<Arc<std::sync::Mutex<bom::ResourceStore>>>,
+    /// Records accepted so far.
+    accepted: u64,
 }
 
 /// Which kinds of failure a target's calls met.
@@ -196,7 +203,7 @@ impl LoadedCollector {
             Some(part) => format!("{}/{}/{part}", spec.account_id, spec.record_region),
             None => format!("{}/{}", spec.account_id, spec.record_region),
         };
-        let state = CollectorState::new(
+        let mut state = CollectorState::new(
             rt,
             Some(access),
             label.clone(),
@@ -204,6 +211,7 @@ impl LoadedCollector {
             spec.account_id.clone(),
             (spec.region.clone(), spec.record_region.clone()),
         );
+        state.sink = spec.sink.clone();
         let mut store = host::new_store(&rt.engine, state);
         let target = types::Target {
             account_id: spec.account_id.clone(),
@@ -228,7 +236,7 @@ impl LoadedCollector {
             }
             Ok(Err(e)) => {
                 messages.push(format!("{label}: {}", e.message));
-                match (e.access_denied, state.records.is_empty()) {
+                match (e.access_denied, state.accepted == 0) {
                     (true, true) => Outcome::Denied,
                     (false, true) => Outcome::Failed,
                     _ => Outcome::Incomplete,
@@ -236,7 +244,7 @@ impl LoadedCollector {
             }
             Err(trap) => {
                 messages.push(describe_failure(&trap, &label));
-                if state.records.is_empty() { Outcome::Failed } else { Outcome::Incomplete }
+                if state.accepted == 0 { Outcome::Failed } else { Outcome::Incomplete }
             }
         };
         // A collection that did not finish is named after what stopped it.
@@ -266,7 +274,7 @@ impl LoadedCollector {
                 region: spec.record_region,
                 collector: label,
                 outcome,
-                resources: state.records.len() as u64,
+                resources: state.accepted,
                 messages,
             },
             records: state.records,
@@ -296,6 +304,8 @@ impl CollectorState {
             denials: Vec::new(),
             failures: FailureKinds::default(),
             host_wait: std::time::Duration::ZERO,
+            sink: None,
+            accepted: 0,
         }
     }
 
@@ -567,18 +577,30 @@ impl records::Host for CollectorState {
         }
         let mut first_error = None;
         for record in batch {
-            if self.records.len() as u64 >= self.max_records {
+            if self.accepted >= self.max_records {
                 self.limit_reached = true;
                 return Ok(Err(records::EmitError::LimitReached(self.max_records)));
             }
             match self.accept(record) {
-                Ok(r) => self.records.push(r),
+                Ok(r) => {
+                    self.accepted += 1;
+                    self.records.push(r);
+                }
                 Err(why) => {
                     if self.rejected.len() < MAX_REJECTION_NOTES {
                         self.rejected.push(format!("{}: rejected {why}", self.sandbox.plugin));
                     }
                     first_error.get_or_insert(why);
                 }
+            }
+        }
+        if let Some(sink) = &self.sink {
+            let taken = std::mem::take(&mut self.records);
+            let kept = sink.lock().unwrap_or_else(|p| p.into_inner()).extend(taken);
+            if let Err(e) = kept {
+                let why = format!("the host could not keep the records: {e}");
+                self.rejected.push(format!("{}: {why}", self.sandbox.plugin));
+                return Ok(Err(records::EmitError::Invalid(why)));
             }
         }
         Ok(match first_error {

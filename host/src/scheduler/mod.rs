@@ -19,7 +19,7 @@ use tokio::{sync::Semaphore, task::JoinSet};
 use tracing::Instrument;
 
 use crate::{
-    bom::{Bom, Outcome, TargetCoverage},
+    bom::{Bom, Outcome, ResourceStore, TargetCoverage},
     config::Region,
     credentials::AccountCredentials,
     gateway::Gateway,
@@ -149,6 +149,7 @@ pub fn targets(
                         gateway: gateway.clone(),
                         credentials: account.credentials.clone(),
                         part: part.clone(),
+                        sink: None,
                     };
                     out.push((collector.clone(), spec));
                 }
@@ -182,7 +183,11 @@ pub async fn collect(
     let total = targets.len();
     let progress = options.progress.clone();
     progress.total.store(total as u64, Ordering::Relaxed);
-    for (collector, spec) in targets {
+    // Records go to one store as they arrive, so a target holds none of
+    // them in memory while it runs.
+    let store = Arc::new(Mutex::new(ResourceStore::new()));
+    for (collector, mut spec) in targets {
+        spec.sink = Some(store.clone());
         let (runtime, limit, disabled) = (runtime.clone(), limit.clone(), disabled.clone());
         let fallback = TargetCoverage {
             account_id: spec.account_id.clone(),
@@ -281,5 +286,12 @@ pub async fn collect(
             }
         }
     }
+    drop(tasks);
+    bom.resources = match Arc::try_unwrap(store) {
+        Ok(store) => store.into_inner().unwrap_or_else(|p| p.into_inner()),
+        // Every task is joined, so no other handle remains; if one did, its
+        // records are taken rather than lost.
+        Err(shared) => std::mem::take(&mut *lock(&shared)),
+    };
     bom
 }

@@ -104,6 +104,9 @@ impl Default for GatewayOptions {
     }
 }
 
+/// The largest answer read from AWS.
+const MAX_RESPONSE_BYTES: usize = 256 << 20;
+
 /// Call counters for the run summary.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -446,7 +449,7 @@ impl Gateway {
         &self,
         model: &ServiceModel,
         operation: &str,
-        response: reqwest::Response,
+        mut response: reqwest::Response,
     ) -> Result<Value, Failure> {
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
@@ -454,8 +457,28 @@ impl Gateway {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect();
-        let body = response.bytes().await.map_err(|e| Failure::Call(CallError::transport(&e)))?;
-        let wire = WireResponse { status, headers, body: body.to_vec() };
+        // One answer may not hold the host's memory hostage: AWS pages its
+        // lists, so an answer this large is a fault, not an inventory.
+        let too_large = || {
+            Failure::Call(CallError::host(
+                ErrorKind::Service,
+                "ResponseTooLarge",
+                format!("the answer is over {} MiB", MAX_RESPONSE_BYTES >> 20),
+            ))
+        };
+        if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| Failure::Call(CallError::transport(&e)))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let wire = WireResponse { status, headers, body };
         if (200..300).contains(&status) {
             let mut output = protocol::parse_output(model, operation, &wire)
                 .map_err(|e| Failure::Call(CallError::from_protocol(e)))?;

@@ -153,6 +153,13 @@ pub enum InputError {
         /// Where.
         path: String,
     },
+    /// A member that fills part of the URL holds a `.` or `..` segment,
+    /// which would move the request to another path (another operation).
+    #[error("{path}: `.` and `..` path segments are not allowed in a URL label")]
+    DotSegment {
+        /// Where.
+        path: String,
+    },
 }
 
 /// Why a protocol step failed.
@@ -427,4 +434,26 @@ pub(crate) fn float_value(text: &str) -> Option<Value> {
 pub(crate) fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod dot_segment_tests {
+    use super::*;
+    use crate::gateway::catalogue::Catalogue;
+
+    #[test]
+    fn dot_segments_in_url_labels_are_refused() {
+        let catalogue = Catalogue::new();
+        let iot = catalogue.service("iot").unwrap();
+        let input = serde_json::json!({"arn": "../confirmdestination/TOKEN"});
+        let err = serialize(&iot, "GetTopicRuleDestination", &input).unwrap_err();
+        assert!(err.to_string().contains("`..`"), "{err}");
+        let s3 = catalogue.service("s3").unwrap();
+        for (bucket, key) in [("b", "../../other/secret.txt"), ("..", "k"), ("b", "a/./c")] {
+            let input = serde_json::json!({"Bucket": bucket, "Key": key});
+            assert!(serialize(&s3, "GetObjectTagging", &input).is_err(), "{bucket} {key}");
+        }
+        let fine = serde_json::json!({"Bucket": "b", "Key": "a/b..c/.d"});
+        assert!(serialize(&s3, "GetObjectTagging", &fine).is_ok());
+    }
 }

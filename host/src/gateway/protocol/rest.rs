@@ -160,6 +160,12 @@ fn expand_path(
         if text.is_empty() {
             return Err(InputError::EmptyLabel { path: name.clone() }.into());
         }
+        // A dot segment is resolved away by URL normalisation, here or at
+        // AWS, and would turn the validated operation into another one.
+        let segments: Vec<&str> = if greedy { text.split('/').collect() } else { vec![&text] };
+        if segments.iter().any(|s| *s == "." || *s == "..") {
+            return Err(InputError::DotSegment { path: name.clone() }.into());
+        }
         if label == "Bucket" && !greedy && path == "/" {
             bucket = Some(text.clone());
         }

@@ -20,11 +20,62 @@ pub(super) fn document<'a>(
     model: &ServiceModel,
     text: &'a str,
 ) -> Result<roxmltree::Document<'a>, ProtocolError> {
+    if too_deep(text) {
+        return Err(ProtocolError::Response {
+            service: model.service.clone(),
+            message: format!("the body nests elements deeper than {MAX_DEPTH} levels"),
+        });
+    }
     let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: u32::MAX };
     roxmltree::Document::parse_with_options(text, options).map_err(|e| ProtocolError::Response {
         service: model.service.clone(),
         message: format!("the body is not XML: {e}"),
     })
+}
+
+/// The deepest element nesting accepted. AWS's shapes nest a few dozen
+/// levels at most; the parsers walk shapes recursively, so a deeper body
+/// is refused before it can exhaust the stack.
+const MAX_DEPTH: usize = 256;
+
+/// Whether any element lies deeper than [`MAX_DEPTH`]. Checked on the raw
+/// text before parsing, since the XML parser itself recurses per level:
+/// tags are counted open and closed, skipping comments, CDATA sections,
+/// declarations and processing instructions.
+fn too_deep(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(at) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + at;
+        let rest = &text[start..];
+        let skip_to = |end: &str| rest.find(end).map(|e| start + e + end.len());
+        let next = if rest.starts_with("<!--") {
+            skip_to("-->")
+        } else if rest.starts_with("<![CDATA[") {
+            skip_to("]]>")
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            skip_to(">")
+        } else if rest.starts_with("</") {
+            depth = depth.saturating_sub(1);
+            skip_to(">")
+        } else {
+            let close = skip_to(">");
+            let self_closing = close.is_some_and(|c| bytes[c - 2] == b'/');
+            if !self_closing {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            close
+        };
+        match next {
+            Some(n) => i = n,
+            None => break,
+        }
+    }
+    false
 }
 
 /// Parses an EC2 answer: the root element's children are the output's
@@ -294,6 +345,9 @@ fn error_node<'a, 'input>(doc: &'a roxmltree::Document<'input>) -> Node<'a, 'inp
 pub(super) fn parse_error(body: &[u8]) -> ErrorBody {
     let Ok(text) = std::str::from_utf8(body) else { return ErrorBody::default() };
     let options = roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() };
+    if too_deep(text) {
+        return ErrorBody::default();
+    }
     let Ok(doc) = roxmltree::Document::parse_with_options(text, options) else {
         return ErrorBody::default();
     };
@@ -519,5 +573,21 @@ mod tests {
         assert_eq!(parse_error(s3).code, "NoSuchBucket");
         assert_eq!(parse_error(s3).request_id.as_deref(), Some("s-1"));
         assert_eq!(parse_error(b"not xml"), ErrorBody::default());
+    }
+
+    #[test]
+    fn a_deeply_nested_body_is_refused_not_a_crash() {
+        let ec2 = Catalogue::new().service("ec2").unwrap();
+        let deep = format!(
+            "<DescribeRegionsResponse>{}{}</DescribeRegionsResponse>",
+            "<a>".repeat(20_000),
+            "</a>".repeat(20_000)
+        );
+        let response =
+            WireResponse { status: 200, headers: vec![], body: deep.clone().into_bytes() };
+        let op = ec2.operation("DescribeRegions").unwrap();
+        let err = parse_ec2(&ec2, op, &response).unwrap_err();
+        assert!(err.to_string().contains("deeper than"), "{err}");
+        assert_eq!(parse_error(deep.as_bytes()), ErrorBody::default());
     }
 }

@@ -156,9 +156,10 @@ impl LoadedFormatter {
             ));
         }
         let ext = &document.extension;
-        if ext.is_empty() || ext.len() > 10 || !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !crate::output::valid_extension(ext) {
             return Err(format!(
-                "{label} returned the extension {ext:?}; use 1 to 10 letters or digits"
+                "{label} returned the extension {ext:?}; use 1 to 3 dot-separated runs of \
+                 letters or digits, 16 characters at most"
             ));
         }
         Ok(Document {

@@ -14,9 +14,12 @@
 //! ```
 //!
 //! `tags` is a JSON object of the tags in AWS's order (a key repeated on
-//! one resource is kept as a repeated key); `attributes` is the type's
-//! attributes as JSON. Every field goes through the control-character rule
-//! of [`inventag_formatter_kit::text::clean`] and then the formula rule of
+//! one resource is kept as a repeated key), each key and value through the
+//! control-character rule first; `attributes` is the type's attributes as
+//! the collector wrote them (JSON, in which a control character inside a
+//! string is already a `\u001b`-style escape). Every field goes through the
+//! control-character rule of [`inventag_formatter_kit::text::clean`] and
+//! then the formula rule of
 //! [`inventag_formatter_kit::text::neutralise`]: a field starting with `=`,
 //! `+`, `-`, `@`, tab or CR gets a leading apostrophe. Values are never
 //! cut. Rows are written as batches arrive; the resources are not kept.
@@ -91,9 +94,9 @@ fn tags_json(tags: &[Tag]) -> String {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&serde_json::Value::from(t.key.as_str()).to_string());
+        out.push_str(&serde_json::Value::from(text::clean(&t.key)).to_string());
         out.push(':');
-        out.push_str(&serde_json::Value::from(t.value.as_str()).to_string());
+        out.push_str(&serde_json::Value::from(text::clean(&t.value)).to_string());
     }
     out.push('}');
     out
@@ -184,6 +187,7 @@ mod tests {
             tags_json(&[t("b", "1"), t("a", "\""), t("b", "")]),
             r#"{"b":"1","a":"\"","b":""}"#
         );
+        assert_eq!(tags_json(&[t("c\u{1b}", "\u{b}")]), "{\"c\u{241b}\":\"\u{240b}\"}");
         assert_eq!(tags_json(&[]), "{}");
     }
 }

@@ -20,8 +20,8 @@
 //! stay text (leading zeros kept, Excel's "number stored as text" flag
 //! silenced). A value over Excel's 32,767-character cell limit is cut with
 //! a visible marker. A literal `_xHHHH_` in data, which Excel would decode
-//! as an escaped character, is written with its underscore escaped so it
-//! reads back as written. Sheet names follow
+//! as an escaped character, reads back as written: rust_xlsxwriter escapes
+//! its underscore. Sheet names follow
 //! [`inventag_formatter_kit::sheet`].
 //!
 //! Rows go into per-type worksheets as batches arrive; the resources are
@@ -40,7 +40,7 @@ use inventag_formatter_kit::{
 use inventag_plugin_sdk::prelude::*;
 use rust_xlsxwriter::{DocProperties, Format, Workbook, Worksheet, XlsxError};
 
-use crate::sheets::{Grid, TypeSheet, text_cell};
+use crate::sheets::{Grid, TypeSheet, page_setup, text_cell};
 
 /// The formatter, registered with the host by `export_formatter!`.
 struct ExcelFormatter;
@@ -143,6 +143,7 @@ impl Draft {
         );
 
         let mut summary = Worksheet::new();
+        page_setup(&mut summary);
         summary.set_name(&summary_name)?;
         let sheet_index: Vec<(String, String, String)> = type_sheets
             .iter()
@@ -156,11 +157,13 @@ impl Draft {
         }
 
         let mut cov = Worksheet::new();
+        page_setup(&mut cov);
         cov.set_name(&coverage_name)?;
         write_coverage(&mut cov, coverage)?;
         workbook.push_worksheet(cov);
 
         let mut comp = Worksheet::new();
+        page_setup(&mut comp);
         comp.set_name(&compliance_name)?;
         write_compliance(&mut comp, &compliance)?;
         workbook.push_worksheet(comp);

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use inventag_formatter_kit::text::{cell_text, cut, utf16_len};
+use inventag_formatter_kit::text::{cell_text, cut, cut_of, utf16_len};
 use inventag_plugin_sdk::Resource;
 use rust_xlsxwriter::{IgnoreError, Table, TableColumn, TableStyle, Worksheet, XlsxError};
 
@@ -40,48 +40,16 @@ const FIXED: [&str; 10] = [
 const ATTRIBUTES_COL: u16 = 8;
 const OTHER_TAGS_COL: u16 = 9;
 
-/// Writes a literal `_xHHHH_` with its underscore escaped (`_x005F_`), so
-/// that Excel and other readers show it as written instead of decoding it
-/// as an escaped character.
-fn escape_x(text: &str) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let is_escape = |i: usize| {
-        bytes.len() >= i + 7
-            && bytes[i] == b'_'
-            && bytes[i + 1] == b'x'
-            && bytes[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit)
-            && bytes[i + 6] == b'_'
-    };
-    if !(0..bytes.len()).any(is_escape) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 14);
-    let mut last = 0;
-    for i in 0..bytes.len() {
-        if is_escape(i) {
-            out.push_str(&text[last..i]);
-            out.push_str("_x005F");
-            last = i;
-        }
-    }
-    out.push_str(&text[last..]);
-    Cow::Owned(out)
-}
-
-/// The text rules for one cell: control characters, line ends, the
-/// 32,767 limit with its marker, and `_xHHHH_` escaping.
+/// The text rules for one cell: control characters, line ends and the
+/// 32,767 limit with its marker. (A literal `_xHHHH_` needs nothing here:
+/// rust_xlsxwriter writes its underscore as `_x005F_`, so readers show it
+/// as written instead of decoding it.)
 pub(crate) fn text_cell(text: &str) -> Cow<'_, str> {
     let cleaned = cell_text(text);
-    let mut limit = MAX_CELL;
-    loop {
-        let cut_text = cut(&cleaned, limit);
-        let escaped = escape_x(&cut_text);
-        let len = utf16_len(&escaped);
-        if len <= MAX_CELL || limit == 0 {
-            return Cow::Owned(escaped.into_owned());
-        }
-        limit = limit.saturating_sub(len - MAX_CELL);
+    if utf16_len(&cleaned) <= MAX_CELL {
+        return cleaned;
     }
+    Cow::Owned(cut_of(&cleaned, MAX_CELL, text.chars().count()).into_owned())
 }
 
 /// The width a value asks for: the characters of its first line, capped.
@@ -102,6 +70,15 @@ fn header(wanted: &str, taken: &mut std::collections::HashSet<String>) -> String
         n += 1;
     }
     name
+}
+
+/// Page setup for printing and PDF export: A4 landscape, one page wide,
+/// a page-number footer.
+pub(crate) fn page_setup(ws: &mut Worksheet) {
+    ws.set_landscape()
+        .set_paper_size(9)
+        .set_print_fit_to_pages(1, 0)
+        .set_footer("&L&A&RPage &P of &N");
 }
 
 /// One resource type's sheet, filled as rows arrive.
@@ -236,6 +213,8 @@ impl TypeSheet {
         let table = Table::new().set_columns(&columns).set_style(TableStyle::Medium2);
         self.ws.add_table(0, 0, last_row, last_col, &table)?;
         self.ws.set_freeze_panes(1, 0)?;
+        self.ws.set_repeat_rows(0, 0)?;
+        page_setup(&mut self.ws);
         self.ws.ignore_error_range(1, 0, last_row, last_col, IgnoreError::NumberStoredAsText)?;
         for (col, h) in headers.iter().enumerate() {
             let seen = self.widths.get(col).copied().unwrap_or(0).max(width_of(h) + 2);
@@ -336,22 +315,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn literal_excel_escapes_are_escaped_and_others_left_alone() {
-        assert_eq!(escape_x("a_x0041_b"), "a_x005F_x0041_b");
-        assert_eq!(escape_x("report_x12345.txt"), "report_x12345.txt");
-        assert_eq!(escape_x("_x00zz_"), "_x00zz_");
-        assert_eq!(escape_x("_x"), "_x");
-    }
-
-    #[test]
     fn cells_stay_within_the_limit() {
         let policy = "{\"Statement\":[]}\r\n".repeat(3_000);
         let cell = text_cell(&policy);
         assert!(utf16_len(&cell) <= MAX_CELL);
         assert!(!cell.contains('\r'));
         assert!(cell.ends_with("holds the whole value]"));
-        let escapes = "_x0041_".repeat(10_000);
-        assert!(utf16_len(&text_cell(&escapes)) <= MAX_CELL);
     }
 
     #[test]

@@ -82,10 +82,16 @@ fn marker(shown: usize, total: usize) -> String {
 /// The marker reads `… [cut: N of M characters shown; the JSON document
 /// holds the whole value]`, counting characters (code points).
 pub fn cut(text: &str, limit: usize) -> Cow<'_, str> {
+    cut_of(text, limit, text.chars().count())
+}
+
+/// [`cut`], with the marker giving `total` as the value's length: the
+/// length of the value as it was before other rules (line ends) changed
+/// `text`.
+pub fn cut_of(text: &str, limit: usize, total: usize) -> Cow<'_, str> {
     if utf16_len(text) <= limit {
         return Cow::Borrowed(text);
     }
-    let total = text.chars().count();
     // The marker's length depends on the count it shows; the count never
     // has more digits than the total, so reserve for that.
     let room = limit.saturating_sub(utf16_len(&marker(total, total)));

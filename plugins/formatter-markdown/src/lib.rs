@@ -9,9 +9,11 @@
 //!
 //! Every value is made safe for Markdown by [`md`]: the control-character
 //! rule of [`inventag_formatter_kit::text::clean`], line breaks turned into
-//! spaces, cut to 200 characters, and every ASCII punctuation character
-//! escaped with a backslash, so that no value can open a link, an HTML tag,
-//! a mention, emphasis or a new table cell.
+//! spaces, cut to 200 characters, and each of ``\ ` * _ [ ] ( ) < > | ! & ~
+//! @ # $ :`` escaped with a backslash, so that no value can open a link,
+//! an autolink, an HTML tag or entity, a mention, emphasis, code, maths or
+//! a new table cell. (Values never start a line, so list and heading
+//! markers need no escape.)
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -29,6 +31,9 @@ const MAX_VALUE: usize = 200;
 /// The most rows of a long list.
 const MAX_ROWS: usize = 50;
 
+/// The characters [`md`] escapes.
+const MARKDOWN_SPECIAL: &str = "\\`*_[]()<>|!&~@#$:";
+
 /// What the summary needs, gathered as batches arrive.
 struct Draft {
     facts: RunFacts,
@@ -45,7 +50,7 @@ fn md(value: &str) -> String {
     let short = text::ellipsis(one_line.trim(), MAX_VALUE);
     let mut out = String::with_capacity(short.len() + 8);
     for c in short.chars() {
-        if c.is_ascii_punctuation() {
+        if MARKDOWN_SPECIAL.contains(c) {
             out.push('\\');
         }
         out.push(c);
@@ -238,8 +243,10 @@ mod tests {
     #[test]
     fn values_cannot_break_out_of_a_cell() {
         assert_eq!(md("a|b"), "a\\|b");
-        assert_eq!(md("[x](http://e)"), "\\[x\\]\\(http\\:\\/\\/e\\)");
-        assert_eq!(md("<img src=x>"), "\\<img src\\=x\\>");
+        assert_eq!(md("[x](http://e)"), "\\[x\\]\\(http\\://e\\)");
+        assert_eq!(md("<img src=x>"), "\\<img src=x\\>");
+        assert_eq!(md("2026-12-04T16:25:36Z"), "2026-12-04T16\\:25\\:36Z");
+        assert_eq!(md("$x$ ~y~ `z` a\\b"), "\\$x\\$ \\~y\\~ \\`z\\` a\\\\b");
         assert_eq!(md("line\r\nnext"), "line  next");
         assert_eq!(md("\u{1b}[31m"), "\u{241b}\\[31m");
         assert_eq!(md("@team"), "\\@team");

@@ -298,9 +298,10 @@ start_moto() {
 
 # The Debian packages the rendering check needs: LibreOffice without its GUI
 # (to convert xlsx and docx to PDF), poppler (pdftoppm, pdfinfo) and fonts
-# with Latin, Arabic and CJK coverage.
+# with Latin, Arabic, CJK and symbol coverage (Symbola draws the Control
+# Pictures that stand for control characters).
 OFFICE_PACKAGES=(libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils
-    fonts-dejavu-core fonts-droid-fallback)
+    fonts-dejavu-core fonts-droid-fallback fonts-symbola)
 
 # ensure_office_tools: installs OFFICE_PACKAGES with apt-get when soffice,
 # pdftoppm or pdfinfo is missing; a no-op when all three are there.

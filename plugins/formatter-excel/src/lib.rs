@@ -38,7 +38,7 @@ use inventag_formatter_kit::{
     tally::problems_first,
 };
 use inventag_plugin_sdk::prelude::*;
-use rust_xlsxwriter::{DocProperties, Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 use crate::sheets::{Grid, TypeSheet, page_setup, text_cell};
 
@@ -144,6 +144,7 @@ impl Draft {
 
         let mut summary = Worksheet::new();
         page_setup(&mut summary);
+        summary.set_print_fit_to_pages(1, 0);
         summary.set_name(&summary_name)?;
         let sheet_index: Vec<(String, String, String)> = type_sheets
             .iter()
@@ -158,12 +159,14 @@ impl Draft {
 
         let mut cov = Worksheet::new();
         page_setup(&mut cov);
+        cov.set_print_fit_to_pages(1, 0);
         cov.set_name(&coverage_name)?;
         write_coverage(&mut cov, coverage)?;
         workbook.push_worksheet(cov);
 
         let mut comp = Worksheet::new();
         page_setup(&mut comp);
+        comp.set_print_fit_to_pages(1, 0);
         comp.set_name(&compliance_name)?;
         write_compliance(&mut comp, &compliance)?;
         workbook.push_worksheet(comp);
@@ -183,7 +186,7 @@ fn write_summary(
     notes: &[String],
 ) -> Result<(), XlsxError> {
     let title = Format::new().set_bold().set_font_size(16);
-    let label = Format::new().set_bold();
+    let label = Format::new().set_bold().set_align(FormatAlign::Top);
     let run = &facts.run;
     let mut g = Grid::new(ws);
     g.ws().write_string_with_format(0, 0, "inventag bill of materials", &title)?;
@@ -221,12 +224,12 @@ fn write_summary(
     ];
     for (k, v) in pairs {
         g.ws().write_string_with_format(row, 0, k, &label)?;
-        g.text(row, 1, &v)?;
+        g.value(row, &v)?;
         row += 1;
     }
     for note in notes {
         g.ws().write_string_with_format(row, 0, "Note", &label)?;
-        g.text(row, 1, note)?;
+        g.value(row, note)?;
         row += 1;
     }
     row += 1;
@@ -265,7 +268,7 @@ fn write_summary(
     let by_region: Vec<Vec<Cell>> =
         tally.by_region.iter().map(|(r, n)| vec![Cell::Text(r.clone()), Cell::Count(*n)]).collect();
     g.table(row, &["Region", "Resources"], &by_region)?;
-    g.fit_widths(&[24.0, 60.0, 14.0, 30.0])
+    g.fit_widths(&[34.0, 34.0, 14.0, 32.0])
 }
 
 /// The Coverage sheet: one row per target, problems first.

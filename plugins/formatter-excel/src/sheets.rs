@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use inventag_formatter_kit::text::{cell_text, cut, cut_of, utf16_len};
 use inventag_plugin_sdk::Resource;
-use rust_xlsxwriter::{IgnoreError, Table, TableColumn, TableStyle, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Format, FormatAlign, IgnoreError, Table, TableColumn, TableStyle, Worksheet, XlsxError,
+};
 
 use crate::Cell;
 
@@ -254,6 +256,19 @@ impl<'a> Grid<'a> {
         let cell = text_cell(text);
         self.ws.write_string(row, col, cell.as_ref())?;
         self.seen(col, width_of(&cell));
+        Ok(())
+    }
+
+    /// Writes a long value beside a label: merged over columns B to E,
+    /// wrapped, with the row as tall as its lines (up to 40).
+    pub(crate) fn value(&mut self, row: u32, text: &str) -> Result<(), XlsxError> {
+        let cell = text_cell(text);
+        let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+        self.ws.merge_range(row, 1, row, 4, cell.as_ref(), &wrap)?;
+        let lines: usize = cell.lines().map(|l| l.chars().count() / 100 + 1).sum();
+        if lines > 1 {
+            self.ws.set_row_height(row, 15.0 * lines.min(40) as f64)?;
+        }
         Ok(())
     }
 

@@ -129,6 +129,10 @@ impl LoadedFormatter {
             sandbox: Sandbox::new(&rt.limits, label.clone(), self.info.format.clone()),
         };
         let mut store = host::new_store(&rt.engine, state);
+        // wasmtime caps what one call may copy out of the guest at 128 MiB
+        // by default; the document is one such copy, and its own cap (with
+        // room for the record around it) is the one that should decide.
+        store.set_hostcall_fuel(rt.limits.max_document_bytes.saturating_add(1 << 20));
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let api = instance.inventag_plugin_formatter();

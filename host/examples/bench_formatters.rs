@@ -4,7 +4,8 @@
 //! ```sh
 //! scripts/build-plugins.sh
 //! cargo run --release -p inventag --example bench_formatters -- \
-//!     [--resources 100000] [--formats excel csv] [--plugin-dir dist/plugins]
+//!     [--resources 100000] [--formats excel csv] [--plugin-dir dist/plugins] \
+//!     [--plugin-memory 512]
 //! ```
 //!
 //! Each format runs in a child process of its own (this program run again
@@ -13,7 +14,7 @@
 //! own types (20 accounts, 4 regions, six resource types, four to eight
 //! tags and a few hundred bytes of attributes each), notes the resident
 //! size, loads the formatter into the host's runtime with the default
-//! limits (512 MiB of guest memory), times `format`, which hands the BOM
+//! limits (512 MiB of guest memory, or `--plugin-memory`), times `format`, which hands the BOM
 //! over in batches exactly as `inventag run` does, and writes the document
 //! through the output directory.
 //!
@@ -24,11 +25,7 @@
 //! `added_MiB` the peak less `load_MiB`: what formatting cost, that is the
 //! guest's linear memory, the batches copied into it and the document.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    time::Instant,
-};
+use std::{path::PathBuf, process::Command, time::Instant};
 
 use inventag::{
     bom::{AccountRef, Bom, Outcome, Resource, RunMetadata, Tag, TargetCoverage},
@@ -40,6 +37,7 @@ struct Args {
     resources: usize,
     formats: Vec<String>,
     plugin_dir: PathBuf,
+    plugin_memory_mib: usize,
     one: Option<String>,
 }
 
@@ -48,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
         resources: 100_000,
         formats: vec!["excel".into(), "csv".into()],
         plugin_dir: PathBuf::from("dist/plugins"),
+        plugin_memory_mib: Limits::default().memory_bytes >> 20,
         one: None,
     };
     let mut it = std::env::args().skip(1).peekable();
@@ -65,6 +64,10 @@ fn parse_args() -> Result<Args, String> {
             }
             "--plugin-dir" => {
                 args.plugin_dir = it.next().ok_or("--plugin-dir needs a path")?.into()
+            }
+            "--plugin-memory" => {
+                let n = it.next().ok_or("--plugin-memory needs MiB")?;
+                args.plugin_memory_mib = n.parse().map_err(|_| format!("--plugin-memory {n:?}"))?;
             }
             "--one" => args.one = Some(it.next().ok_or("--one needs a format")?),
             other => return Err(format!("unknown argument {other:?}")),
@@ -187,7 +190,8 @@ fn synthetic_bom(n: usize) -> (RunMetadata, Bom) {
 }
 
 /// Runs one format in this process and prints one result line.
-fn one(format: &str, resources: usize, plugin_dir: &Path) -> Result<(), String> {
+fn one(format: &str, args: &Args) -> Result<(), String> {
+    let (resources, plugin_dir) = (args.resources, args.plugin_dir.as_path());
     let (run, bom) = synthetic_bom(resources);
     let bom_rss = status_kib("VmRSS:");
     let tokio = tokio::runtime::Builder::new_current_thread()
@@ -195,7 +199,8 @@ fn one(format: &str, resources: usize, plugin_dir: &Path) -> Result<(), String> 
         .build()
         .map_err(|e| e.to_string())?;
     tokio.block_on(async {
-        let runtime = Runtime::new(Limits::default()).map_err(|e| e.to_string())?;
+        let limits = Limits { memory_bytes: args.plugin_memory_mib << 20, ..Limits::default() };
+        let runtime = Runtime::new(limits).map_err(|e| e.to_string())?;
         let file = plugin_dir.join(format!("formatter-{format}.wasm"));
         let formatter = match runtime.load_file(&file).await.map_err(|e| e.to_string())? {
             Loaded::Formatter(f) => f,
@@ -237,7 +242,7 @@ fn main() {
         }
     };
     if let Some(format) = &args.one {
-        if let Err(e) = one(format, args.resources, &args.plugin_dir) {
+        if let Err(e) = one(format, &args) {
             eprintln!("bench_formatters: {format}: {e}");
             std::process::exit(1);
         }
@@ -251,7 +256,8 @@ fn main() {
     let mut failed = false;
     for format in &args.formats {
         let status = Command::new(&exe)
-            .args(["--one", format, "--resources", &args.resources.to_string(), "--plugin-dir"])
+            .args(["--one", format, "--resources", &args.resources.to_string()])
+            .args(["--plugin-memory", &args.plugin_memory_mib.to_string(), "--plugin-dir"])
             .arg(&args.plugin_dir)
             .status();
         if !matches!(status, Ok(s) if s.success()) {

@@ -24,7 +24,7 @@
 //! `+`, `-`, `@`, tab or CR gets a leading apostrophe. Values are never
 //! cut. Rows are written as batches arrive; the resources are not kept.
 
-use inventag_formatter_kit::{RunFacts, Slot, text};
+use inventag_formatter_kit::{Chunked, RunFacts, Slot, text};
 use inventag_plugin_sdk::prelude::*;
 
 /// The formatter, registered with the host by `export_formatter!`.
@@ -49,13 +49,13 @@ const HEADER: [&str; 12] = [
 /// The file in progress.
 struct Draft {
     facts: RunFacts,
-    out: Vec<u8>,
+    out: Chunked,
 }
 
 static DRAFT: Slot<Draft> = Slot::new();
 
 /// Appends one field, cleaned, neutralised and quoted as needed.
-fn field(out: &mut Vec<u8>, value: &str) {
+fn field(out: &mut Chunked, value: &str) {
     let cleaned = text::clean(value);
     let value = text::neutralise(&cleaned);
     if value.contains([',', '"', '\r', '\n']) {
@@ -73,7 +73,7 @@ fn field(out: &mut Vec<u8>, value: &str) {
 }
 
 /// Appends one row of fields and its CR LF.
-fn row<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {
+fn row<'a>(out: &mut Chunked, fields: impl IntoIterator<Item = &'a str>) {
     for (i, value) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -113,7 +113,7 @@ impl Formatter for CsvFormatter {
     }
 
     fn begin(run: RunMetadata) {
-        let mut out = Vec::with_capacity(1 << 16);
+        let mut out = Chunked::new();
         out.extend_from_slice("\u{feff}".as_bytes());
         row(&mut out, HEADER);
         if DRAFT.start(Draft { facts: RunFacts::new(run), out }) {
@@ -150,7 +150,7 @@ impl Formatter for CsvFormatter {
     fn finish(_coverage: Vec<TargetCoverage>) -> Result<Document, String> {
         let draft = DRAFT.take().ok_or_else(|| "finish called without begin".to_string())?;
         Ok(Document {
-            bytes: draft.out,
+            bytes: draft.out.into_vec(),
             extension: "csv".to_string(),
             media_type: "text/csv; charset=utf-8; header=present".to_string(),
         })
@@ -164,9 +164,9 @@ mod tests {
     use super::*;
 
     fn one(value: &str) -> String {
-        let mut out = Vec::new();
+        let mut out = Chunked::new();
         field(&mut out, value);
-        String::from_utf8(out).unwrap_or_default()
+        String::from_utf8(out.into_vec()).unwrap_or_default()
     }
 
     #[test]

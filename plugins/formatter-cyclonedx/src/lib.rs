@@ -24,7 +24,9 @@
 
 use std::collections::HashSet;
 
-use inventag_formatter_kit::{Compliance, CoverageStats, RunFacts, Slot, Tally, outcome_name};
+use inventag_formatter_kit::{
+    Chunked, Compliance, CoverageStats, RunFacts, Slot, Tally, outcome_name,
+};
 use inventag_plugin_sdk::prelude::*;
 use serde_json::{Value, json};
 
@@ -52,7 +54,7 @@ pub const DATA_TYPES: [&str; 12] = [
 struct Draft {
     facts: RunFacts,
     tally: Tally,
-    out: Vec<u8>,
+    out: Chunked,
     refs: HashSet<String>,
 }
 
@@ -62,8 +64,8 @@ fn prop(name: impl Into<String>, value: impl Into<String>) -> Value {
     json!({"name": name.into(), "value": value.into()})
 }
 
-fn write_json(out: &mut Vec<u8>, value: &Value) {
-    // Writing a `Value` into a `Vec` cannot fail: its keys are strings.
+fn write_json(out: &mut Chunked, value: &Value) {
+    // Writing a `Value` into memory cannot fail: its keys are strings.
     let _ = serde_json::to_writer(&mut *out, value);
 }
 
@@ -132,7 +134,7 @@ impl Draft {
         if !run.started_at.is_empty() {
             metadata["timestamp"] = Value::from(run.started_at.clone());
         }
-        let mut out = Vec::with_capacity(1 << 16);
+        let mut out = Chunked::new();
         out.extend_from_slice(br#"{"bomFormat":"CycloneDX","specVersion":"1.6","#);
         if is_uuid(&run.run_id) {
             out.extend_from_slice(br#""serialNumber":"#);
@@ -239,7 +241,7 @@ impl Draft {
         self.out.extend_from_slice(br#"],"properties":"#);
         write_json(&mut self.out, &Value::Array(props));
         self.out.push(b'}');
-        self.out
+        self.out.into_vec()
     }
 }
 

@@ -301,7 +301,7 @@ fn write_coverage(ws: &mut Worksheet, coverage: &[TargetCoverage]) -> Result<(),
 fn write_compliance(ws: &mut Worksheet, compliance: &Compliance) -> Result<(), XlsxError> {
     let mut g = Grid::new(ws);
     let note = Format::new().set_bold().set_font_color("#9C0006").set_background_color("#FFC7CE");
-    g.ws().write_string_with_format(0, 0, &compliance.note, &note)?;
+    g.ws().merge_range(0, 0, 0, 3, &text_cell(&compliance.note), &note)?;
     let rows: Vec<Vec<Cell>> = compliance
         .items
         .iter()

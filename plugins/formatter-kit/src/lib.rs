@@ -8,19 +8,22 @@
 //!   coverage figures, gathered as batches stream past;
 //! * [`compliance`]: the section every document renders on compliance;
 //! * [`sheet`]: worksheet names Excel accepts;
-//! * [`draft`]: the one document in progress between `begin` and `finish`.
+//! * [`draft`]: the one document in progress between `begin` and `finish`;
+//! * [`buffer`]: an output buffer that grows without doubling spikes.
 //!
 //! Nothing here may panic on data: a formatter must never trap because a
 //! value is odd.
 
 #![warn(missing_docs)]
 
+pub mod buffer;
 pub mod compliance;
 pub mod draft;
 pub mod sheet;
 pub mod tally;
 pub mod text;
 
+pub use buffer::Chunked;
 pub use compliance::{Compliance, ComplianceItem, ComplianceStatus};
 pub use draft::Slot;
 pub use tally::{CoverageStats, RunFacts, Tally};

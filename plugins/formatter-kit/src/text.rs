@@ -73,7 +73,10 @@ pub fn utf16_len(text: &str) -> usize {
 
 /// The marker that ends a cut value.
 fn marker(shown: usize, total: usize) -> String {
-    format!("… [cut: {shown} of {total} characters shown; the JSON document holds the whole value]")
+    format!(
+        "… [cut: {shown} of {total} characters shown; \
+         the JSON document holds the whole value]"
+    )
 }
 
 /// Cuts `text` so that it fits in `limit` UTF-16 code units, the marker

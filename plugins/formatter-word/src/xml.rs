@@ -115,7 +115,11 @@ pub(crate) fn table<S: AsRef<str>>(
         row(out, widths, cells);
     }
     if rows.is_empty() {
-        row(out, widths, &["(none)"]);
+        let mut none = vec![String::new(); widths.len()];
+        if let Some(first) = none.first_mut() {
+            *first = "(none)".to_string();
+        }
+        row(out, widths, &none);
     }
     table_end(out);
 }

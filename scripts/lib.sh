@@ -311,11 +311,11 @@ ensure_office_tools() {
         return 0
     fi
     command -v apt-get >/dev/null 2>&1 ||
-        die "soffice and pdftoppm are missing and there is no apt-get; install LibreOffice and poppler"
+        die "soffice or pdftoppm is missing and there is no apt-get: install LibreOffice, poppler"
     local sudo=()
     if [[ "$(id -u)" != 0 ]]; then
         command -v sudo >/dev/null 2>&1 ||
-            die "installing ${OFFICE_PACKAGES[*]} needs root: apt-get install --no-install-recommends ${OFFICE_PACKAGES[*]}"
+            die "as root: apt-get install --no-install-recommends ${OFFICE_PACKAGES[*]}"
         sudo=(sudo)
     fi
     log "installing ${OFFICE_PACKAGES[*]} (apt-get, no recommends)"

@@ -62,8 +62,8 @@ export AWS_EC2_METADATA_DISABLED=true
 # their own, which run natively.
 if ((${#cargo_args[@]} == 0)); then
     plugin_tests=()
-    for crate in formatter-kit formatter-excel formatter-word formatter-csv formatter-markdown \
-        formatter-cyclonedx; do
+    for crate in formatter-kit formatter-json formatter-excel formatter-word formatter-csv \
+        formatter-markdown formatter-cyclonedx; do
         plugin_tests+=(-p "inventag-$crate")
     done
     log "cargo test --locked ${plugin_tests[*]}"

@@ -74,13 +74,18 @@ fn header(wanted: &str, taken: &mut std::collections::HashSet<String>) -> String
     name
 }
 
-/// Page setup for printing and PDF export: A4 landscape, one page wide,
-/// a page-number footer.
+/// Page setup for printing and PDF export: A4 landscape, the sheet name
+/// and page numbers in the footer. Resource sheets keep their natural
+/// width over several pages; the summary-style sheets also fit one page
+/// wide.
 pub(crate) fn page_setup(ws: &mut Worksheet) {
-    ws.set_landscape()
-        .set_paper_size(9)
-        .set_print_fit_to_pages(1, 0)
-        .set_footer("&L&A&RPage &P of &N");
+    ws.set_landscape().set_paper_size(9).set_footer("&L&A&RPage &P of &N");
+}
+
+/// A table column whose header is bold in its own right, so that readers
+/// that ignore table styles (LibreOffice) still show a header row.
+fn header_column(name: &str) -> TableColumn {
+    TableColumn::new().set_header(name).set_header_format(Format::new().set_bold())
 }
 
 /// One resource type's sheet, filled as rows arrive.
@@ -210,8 +215,7 @@ impl TypeSheet {
             headers.push(header(&format!("Tag: {key}"), &mut taken));
         }
         let last_col = headers.len() as u16 - 1;
-        let columns: Vec<TableColumn> =
-            headers.iter().map(|h| TableColumn::new().set_header(h)).collect();
+        let columns: Vec<TableColumn> = headers.iter().map(|h| header_column(h)).collect();
         let table = Table::new().set_columns(&columns).set_style(TableStyle::Medium2);
         self.ws.add_table(0, 0, last_row, last_col, &table)?;
         self.ws.set_freeze_panes(1, 0)?;
@@ -297,8 +301,7 @@ impl<'a> Grid<'a> {
             row += 1;
         }
         let last_row = row - 1;
-        let columns: Vec<TableColumn> =
-            headers.iter().map(|h| TableColumn::new().set_header(*h)).collect();
+        let columns: Vec<TableColumn> = headers.iter().map(|h| header_column(h)).collect();
         for (col, h) in headers.iter().enumerate() {
             self.seen(col as u16, h.chars().count() + 3);
         }

@@ -76,7 +76,7 @@ fn table(out: &mut String, headers: &[&str], rows: &[Vec<String>]) {
 /// The largest `MAX_ROWS` entries of a count map, largest first.
 fn top<K: Clone>(map: &BTreeMap<K, u64>) -> (Vec<(K, u64)>, usize) {
     let mut v: Vec<(K, u64)> = map.iter().map(|(k, n)| (k.clone(), *n)).collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     let hidden = v.len().saturating_sub(MAX_ROWS);
     v.truncate(MAX_ROWS);
     (v, hidden)

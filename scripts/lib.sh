@@ -35,7 +35,10 @@ VENV_DIR="$REPO_ROOT/.venv"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/inventag/target}"
 
 # The pinned test requirements. Changing this string re-runs the install.
-MOTO_REQUIREMENTS=("moto[server]==5.2.1" "boto3")
+# jsonschema validates the JSON BOM against schemas/bom.schema.json;
+# cyclonedx-python-lib ships the official CycloneDX schemas and validator.
+MOTO_REQUIREMENTS=("moto[server]==5.2.1" "boto3" "jsonschema==4.26.0"
+    "cyclonedx-python-lib[json-validation]==11.12.0")
 WASM_TARGET="wasm32-wasip2"
 
 # Never let an AWS client fall back to an instance metadata endpoint, and keep
@@ -289,4 +292,36 @@ start_moto() {
         tail -n 10 "$MOTO_LOG" >&2 || true
     done
     die "moto server failed to start after 3 attempts (log: $MOTO_LOG)"
+}
+
+# --- office tools (rendering checks) -----------------------------------------
+
+# The Debian packages the rendering check needs: LibreOffice without its GUI
+# (to convert xlsx and docx to PDF), poppler (pdftoppm, pdfinfo) and fonts
+# with Latin, Arabic, CJK and symbol coverage (Symbola draws the Control
+# Pictures that stand for control characters).
+OFFICE_PACKAGES=(libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils
+    fonts-dejavu-core fonts-droid-fallback fonts-symbola)
+
+# ensure_office_tools: installs OFFICE_PACKAGES with apt-get when soffice,
+# pdftoppm or pdfinfo is missing; a no-op when all three are there.
+ensure_office_tools() {
+    if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 &&
+        command -v pdfinfo >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        die "soffice or pdftoppm is missing and there is no apt-get: install LibreOffice, poppler"
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 ||
+            die "as root: apt-get install --no-install-recommends ${OFFICE_PACKAGES[*]}"
+        sudo=(sudo)
+    fi
+    log "installing ${OFFICE_PACKAGES[*]} (apt-get, no recommends)"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+        die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${OFFICE_PACKAGES[@]}" >/dev/null || die "apt-get could not install ${OFFICE_PACKAGES[*]}"
+    command -v soffice >/dev/null 2>&1 || die "soffice missing after installing LibreOffice"
 }

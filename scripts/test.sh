@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh: runs every test of the inventag host. Installs what a fresh
-# machine lacks (the wasm32-wasip2 target, .venv with a pinned moto and boto3),
-# builds the plugins into dist/, then runs
+# machine lacks (the wasm32-wasip2 target, .venv with a pinned moto, boto3 and
+# the JSON Schema and CycloneDX validators, and on Debian LibreOffice and
+# poppler for the rendering check), builds the plugins into dist/, runs the
+# formatter plugins' own unit tests (when no ARGS are given), then
 #
 #   cargo test -p inventag --locked [ARGS...] -- --test-threads 2
 #
@@ -21,6 +23,7 @@ need_cmd cargo "install Rust with rustup: https://rustup.rs"
 
 ensure_wasm_target
 ensure_venv
+ensure_office_tools
 "$REPO_ROOT/scripts/build-plugins.sh" --locked
 
 # Split the caller's arguments at `--`: cargo's own before, the test
@@ -54,6 +57,18 @@ export INVENTAG_MOTO_SERVER="$VENV_DIR/bin/moto_server"
 export INVENTAG_PLUGIN_DIR="$REPO_ROOT/dist/plugins"
 export INVENTAG_TEST_PLUGIN_DIR="$REPO_ROOT/dist/test-plugins"
 export AWS_EC2_METADATA_DISABLED=true
+
+# The formatters' text, sheet-name and escaping rules have unit tests of
+# their own, which run natively.
+if ((${#cargo_args[@]} == 0)); then
+    plugin_tests=()
+    for crate in formatter-kit formatter-json formatter-excel formatter-word formatter-csv \
+        formatter-markdown formatter-cyclonedx; do
+        plugin_tests+=(-p "inventag-$crate")
+    done
+    log "cargo test --locked ${plugin_tests[*]}"
+    cargo test --locked "${plugin_tests[@]}"
+fi
 
 log "cargo test -p inventag --locked ${cargo_args[*]} -- --test-threads 2 ${harness_args[*]}"
 cargo test -p inventag --locked "${cargo_args[@]}" -- --test-threads 2 "${harness_args[@]}"

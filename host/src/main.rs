@@ -214,9 +214,9 @@ struct RunArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "org_role_name")]
     accounts_file: Option<PathBuf>,
 
-    /// Formats to write, by name: `json` ships with inventag; `excel`,
-    /// `word`, `csv` and others are used when their formatter plugin is in
-    /// the plugin directory. Several may be given.
+    /// Formats to write, by name: excel, word, json, csv, markdown,
+    /// cyclonedx (each a formatter plugin in the plugin directory). Several
+    /// may be given: --formats excel word json csv.
     #[arg(long, value_name = "FORMAT", num_args = 1.., default_value = "json")]
     formats: Vec<String>,
 

@@ -33,8 +33,20 @@ pub enum OutputError {
         reason: std::io::Error,
     },
     /// The extension is not plain.
-    #[error("the extension {0:?} is not 1 to 10 letters or digits")]
+    #[error("the extension {0:?} is not 1 to 3 dot-separated runs of letters or digits")]
     Extension(String),
+}
+
+/// Whether `extension` is plain: at most 16 characters, one to three
+/// non-empty runs of ASCII letters and digits joined by dots (`json`,
+/// `cdx.json`). Nothing else, so no name built from it can leave the
+/// output directory or hide as another file.
+pub fn valid_extension(extension: &str) -> bool {
+    extension.len() <= 16
+        && extension.split('.').count() <= 3
+        && extension
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// The output directory.
@@ -86,10 +98,7 @@ impl OutputDir {
         stamp: &str,
         extension: &str,
     ) -> Result<(PathBuf, std::fs::File), OutputError> {
-        if extension.is_empty()
-            || extension.len() > 10
-            || !extension.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if !valid_extension(extension) {
             return Err(OutputError::Extension(extension.to_owned()));
         }
         let prefix = kind.prefix();
@@ -156,5 +165,10 @@ mod tests {
         assert!(matches!(out.write("x", "../json", b""), Err(OutputError::Extension(_))));
         let audit = out.write_kind(FileKind::Audit, "2026-12-04T15:00:00Z", "jsonl", b"").unwrap();
         assert_eq!(audit.file_name().unwrap(), "inventag-audit-20261204T150000Z.jsonl");
+        let cdx = out.write("2026-12-04T15:00:00Z", "cdx.json", b"{}").unwrap();
+        assert_eq!(cdx.file_name().unwrap(), "inventag-bom-20261204T150000Z.cdx.json");
+        for bad in ["", ".json", "json.", "a..b", "a.b.c.d", "x/y", "toolongextension1"] {
+            assert!(!valid_extension(bad), "{bad:?} should be refused");
+        }
     }
 }

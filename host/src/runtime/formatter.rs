@@ -135,6 +135,10 @@ impl LoadedFormatter {
         };
         let mut store = host::new_store(&rt.engine, state);
         let started = std::time::Instant::now();
+        // wasmtime caps what one call may copy out of the guest at 128 MiB
+        // by default; the document is one such copy, and its own cap (with
+        // room for the record around it) is the one that should decide.
+        store.set_hostcall_fuel(rt.limits.max_document_bytes.saturating_add(1 << 20));
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let api = instance.inventag_plugin_formatter();
@@ -165,9 +169,10 @@ impl LoadedFormatter {
             ));
         }
         let ext = &document.extension;
-        if ext.is_empty() || ext.len() > 10 || !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !crate::output::valid_extension(ext) {
             return Err(format!(
-                "{label} returned the extension {ext:?}; use 1 to 10 letters or digits"
+                "{label} returned the extension {ext:?}; use 1 to 3 dot-separated runs of \
+                 letters or digits, 16 characters at most"
             ));
         }
         Ok(Document {

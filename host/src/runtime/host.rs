@@ -25,9 +25,13 @@ impl Sandbox {
         Sandbox {
             wasi: empty_wasi(),
             table: ResourceTable::new(),
+            // A plugin that needs more memory than its cap traps with the
+            // limiter's own message, which names the cap, instead of an
+            // allocator abort that reads as a bare `unreachable`.
             limits: StoreLimitsBuilder::new()
                 .memory_size(limits.memory_bytes)
                 .instances(64)
+                .trap_on_grow_failure(true)
                 .build(),
             deadline: Instant::now() + limits.deadline,
             plugin,
@@ -127,6 +131,11 @@ pub(crate) fn describe_failure(e: &wasmtime::Error, plugin: &str) -> String {
         return format!("{plugin} trapped: {trap}");
     }
     let text = format!("{e:#}");
+    const GROW: &str = "forcing trap when growing memory";
+    if let Some(at) = text.find(GROW) {
+        let what = text[at..].lines().next().unwrap_or(GROW);
+        return format!("{plugin} went over its memory cap ({what}); raise --plugin-memory");
+    }
     if text.contains("memory") && text.contains("limit") {
         return format!("{plugin} went over its memory cap: {text}");
     }

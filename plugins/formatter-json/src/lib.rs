@@ -40,6 +40,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use inventag_formatter_kit::Chunked;
 use inventag_plugin_sdk::prelude::*;
 use serde_json::{Value, json};
 
@@ -52,8 +53,9 @@ struct JsonFormatter;
 /// The document being written, between `begin` and `finish`.
 #[derive(Default)]
 struct Draft {
-    /// The document's bytes so far.
-    out: Vec<u8>,
+    /// The document's bytes so far, in chunks so that growing it never
+    /// needs a copy of the whole.
+    out: Chunked,
     /// How many resources were written.
     total: u64,
     by_service: BTreeMap<String, u64>,
@@ -73,8 +75,8 @@ fn with_draft<T>(f: impl FnOnce(&mut Option<Draft>) -> T) -> T {
 }
 
 /// Appends `value` serialised as JSON.
-fn write_json(out: &mut Vec<u8>, value: &Value) {
-    // Writing a `Value` into a `Vec` cannot fail: its keys are strings.
+fn write_json(out: &mut Chunked, value: &Value) {
+    // Writing a `Value` into memory cannot fail: its keys are strings.
     let _ = serde_json::to_writer(&mut *out, value);
 }
 
@@ -163,7 +165,7 @@ impl Formatter for JsonFormatter {
         write_json(&mut draft.out, &draft.compliance.take().unwrap_or(Value::Null));
         draft.out.push(b'}');
         Ok(Document {
-            bytes: draft.out,
+            bytes: draft.out.into_vec(),
             extension: "json".to_string(),
             media_type: "application/json".to_string(),
         })

@@ -15,6 +15,12 @@ use inventag::{
 };
 use std::sync::Arc;
 
+/// The compliance report of a run that made no AWS call.
+fn no_calls() -> inventag::audit::ComplianceReport {
+    inventag::audit::AuditLog::new("run".into(), inventag::validator::Standard::General, None)
+        .report()
+}
+
 /// A BOM of `n` resources in two accounts, with tags and attributes.
 fn bom(n: usize) -> (RunMetadata, Bom) {
     let accounts = ["012345678901", "123456789012"];
@@ -73,7 +79,9 @@ fn bom(n: usize) -> (RunMetadata, Bom) {
         regions: vec!["eu-west-1".to_string()],
         collectors: vec!["synthetic@0.0.0".to_string()],
     };
-    let mut bom = Bom { resources, coverage };
+    let mut store = inventag::bom::ResourceStore::new();
+    store.extend(resources).expect("the record store takes the records");
+    let mut bom = Bom { resources: store, coverage };
     bom.normalise();
     (run, bom)
 }
@@ -97,7 +105,8 @@ fn a_document_over_128_mib_leaves_the_guest() {
     block_on(async {
         let rt = Runtime::new(Limits::default()).unwrap();
         let cyclonedx = formatter(&rt, "cyclonedx").await;
-        let doc = cyclonedx.format(&rt, &run, &bom).await.expect("the document is refused");
+        let doc =
+            cyclonedx.format(&rt, &run, &bom, &no_calls()).await.expect("the document is refused");
         assert!(doc.bytes.len() > 128 << 20, "only {} bytes; the test needs more", doc.bytes.len());
         assert_eq!(doc.extension, "cdx.json");
         assert!(doc.bytes.ends_with(b"}"));
@@ -111,7 +120,10 @@ fn a_formatter_over_its_memory_cap_says_which_cap_to_raise() {
         let limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
         let rt = Runtime::new(limits).unwrap();
         let excel = formatter(&rt, "excel").await;
-        let err = excel.format(&rt, &run, &bom).await.expect_err("32 MiB should not be enough");
+        let err = excel
+            .format(&rt, &run, &bom, &no_calls())
+            .await
+            .expect_err("32 MiB should not be enough");
         assert!(err.contains("excel@") && err.contains("went over its memory cap"), "{err}");
         assert!(err.contains("--plugin-memory"), "{err}");
         assert!(!err.contains("unreachable"), "{err}");

@@ -12,22 +12,31 @@ use common::proxy::{Faults, Proxy};
 use serde_json::Value;
 
 fn run_through(proxy: &Proxy, profile_dir: &Path, accounts: &Path, out: &Path) -> Output {
-    common::inventag(
-        None,
-        Some(profile_dir),
-        &[
-            "run",
-            "--accounts-file",
-            accounts.to_str().unwrap(),
-            "--output-dir",
-            out.to_str().unwrap(),
-            "--plugin-dir",
-            common::plugin_dir().to_str().unwrap(),
-            "--endpoint-url",
-            &proxy.url,
-        ],
-        &[],
-    )
+    run_formats(proxy, profile_dir, accounts, out, &["json"])
+}
+
+fn run_formats(
+    proxy: &Proxy,
+    profile_dir: &Path,
+    accounts: &Path,
+    out: &Path,
+    formats: &[&str],
+) -> Output {
+    let plugins = common::plugin_dir();
+    let mut args = vec![
+        "run",
+        "--accounts-file",
+        accounts.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--endpoint-url",
+        &proxy.url,
+        "--formats",
+    ];
+    args.extend_from_slice(formats);
+    common::inventag(None, Some(profile_dir), &args, &[])
 }
 
 /// `(account, region, type, id)` of every resource, with its tags.
@@ -129,7 +138,8 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
         Faults { deny, ..Faults::default() },
     );
     let out_dir = tmp.path().join("out");
-    let out = run_through(&proxy, &seeded.profile_dir, &accounts_file, &out_dir);
+    let formats = ["json", "csv", "markdown", "cyclonedx", "excel", "word"];
+    let out = run_formats(&proxy, &seeded.profile_dir, &accounts_file, &out_dir, &formats);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "expected a partial run:\n{stderr}");
     assert!(proxy.injected().denied > 0, "the denial was never exercised");
@@ -167,4 +177,47 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
         "{messages}"
     );
     assert!(stderr.contains("222222222222") && stderr.contains("333333333333"), "{stderr}");
+
+    // Every other text output holds the same healthy data and names the
+    // failures too.
+    let text_of = |suffix: &str| -> String {
+        let file = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                n.starts_with("inventag-bom-") && n.ends_with(suffix)
+            })
+            .unwrap_or_else(|| panic!("no {suffix} document"));
+        std::fs::read_to_string(file).unwrap()
+    };
+    let csv = text_of(".csv");
+    let rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| {
+            l.len() > 13 && l.as_bytes()[12] == b',' && l[..12].bytes().all(|b| b.is_ascii_digit())
+        })
+        .collect();
+    assert_eq!(rows.len(), expected.len(), "the CSV rows differ from the healthy data");
+    assert!(!rows.iter().any(|r| r.starts_with("222222222222,")));
+    let cdx = text_of(".cdx.json");
+    for (account, _, _, id, _) in &expected {
+        let row = format!("{account},");
+        assert!(rows.iter().any(|r| r.starts_with(&row) && r.contains(id.as_str())), "{id}");
+        assert!(cdx.contains(id.as_str()), "{id} is missing from the CycloneDX document");
+    }
+    let md = text_of(".md");
+    assert!(md.contains("222222222222") && md.contains("333333333333"), "{md}");
+    for suffix in [".xlsx", ".docx"] {
+        assert!(!text_of_bytes(&out_dir, suffix).is_empty(), "empty {suffix}");
+    }
+}
+
+fn text_of_bytes(dir: &Path, suffix: &str) -> Vec<u8> {
+    let file = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no {suffix} document"));
+    std::fs::read(file).unwrap()
 }

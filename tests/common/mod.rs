@@ -164,7 +164,12 @@ pub fn read_json_bom(dir: &Path) -> Value {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("inventag-bom-")))
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with("inventag-bom-") && !n.ends_with(".cdx.json")
+            })
+        })
         .collect();
     assert_eq!(files.len(), 1, "expected one JSON BOM in {}, found {files:?}", dir.display());
     let name = files[0].file_name().unwrap().to_string_lossy().into_owned();

@@ -280,10 +280,9 @@ mod tests {
 
     #[test]
     fn json_error_codes_lose_namespace_and_uri_from_body_or_header() {
-        let e = error(
-            &[("x-amzn-RequestId", "req-1")],
-            r#"{"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "slow"}"#,
-        );
+        let body = r#"{"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            "message": "slow"}"#;
+        let e = error(&[("x-amzn-RequestId", "req-1")], body);
         assert_eq!((e.code.as_str(), e.message.as_str()), ("ThrottlingException", "slow"));
         assert_eq!(e.request_id.as_deref(), Some("req-1"));
         let e = error(

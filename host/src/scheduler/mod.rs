@@ -253,7 +253,7 @@ pub async fn collect(
         match joined {
             Ok((_, run)) => {
                 let c = &run.coverage;
-                progress.resources.fetch_add(run.records.len() as u64, Ordering::Relaxed);
+                progress.resources.fetch_add(run.coverage.resources, Ordering::Relaxed);
                 if c.outcome != Outcome::Ok {
                     progress.problems.fetch_add(1, Ordering::Relaxed);
                 }
@@ -262,13 +262,9 @@ pub async fn collect(
                 } else {
                     tracing::warn!(done, total, collector = %c.collector, account = %c.account_id, region = %c.region, outcome = ?c.outcome, messages = ?c.messages, "target not complete");
                 }
-                let mut coverage = run.coverage;
-                if let Err(e) = bom.resources.extend(run.records) {
-                    tracing::error!(error = %e, "records of a target could not be kept");
-                    coverage.outcome = Outcome::Failed;
-                    coverage.messages.push(format!("the host could not keep the records: {e}"));
-                }
-                merge_coverage(&mut bom.coverage, coverage);
+                // The records are in the shared store already (see the
+                // sink above); only the coverage is gathered here.
+                merge_coverage(&mut bom.coverage, run.coverage);
             }
             Err(e) => {
                 // A panic inside the host while running a target: recorded,

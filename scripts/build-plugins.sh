@@ -8,7 +8,9 @@
 #
 # where <short> is the crate name without `inventag_`, `_` turned into `-`
 # (inventag_collector_ec2.wasm -> dist/plugins/collector-ec2.wasm).
-# Stale .wasm files in those two directories are removed.
+# Stale .wasm files in those two directories are removed. Each directory
+# gets a lock file, inventag-plugins.lock, listing the components just built
+# by file name and sha256: building from this source is what vets them.
 #
 # Usage: scripts/build-plugins.sh [extra cargo build args, e.g. --locked]
 # Env:   CARGO_TARGET_DIR (default $HOME/.cache/inventag/target)
@@ -67,9 +69,11 @@ plugins="$(plugin_list)" || die "could not read the plugin manifests"
 
 packages=()
 crates=()
-while read -r package crate _dir; do
+dirs=()
+while read -r package crate dir; do
     packages+=("$package")
     crates+=("$crate")
+    dirs+=("$dir")
 done <<<"$plugins"
 
 ensure_wasm_target
@@ -83,9 +87,11 @@ cargo "${cargo_args[@]}" "$@" || die "cargo build of the plugins failed"
 
 out_dir="$CARGO_TARGET_DIR/$WASM_TARGET/plugin"
 mkdir -p dist/plugins dist/test-plugins
-rm -f dist/plugins/*.wasm dist/test-plugins/*.wasm
+rm -f dist/plugins/*.wasm dist/test-plugins/*.wasm dist/plugins/*.sig dist/test-plugins/*.sig
 
-for crate in "${crates[@]}"; do
+built=()
+for i in "${!crates[@]}"; do
+    crate="${crates[i]}"
     src="$out_dir/$crate.wasm"
     [[ -f "$src" ]] || die "cargo reported success but $src is missing"
     short="${crate#inventag_}"
@@ -97,5 +103,31 @@ for crate in "${crates[@]}"; do
     fi
     cp -- "$src" "$dest"
     chmod 644 "$dest"
+    built+=("$dest" "${dirs[i]}")
     log "$dest ($(wc -c <"$dest") bytes)"
 done
+
+# The lock files (format: README, "Vetting plugins"), written whole and
+# renamed into place.
+python3 - "${built[@]}" <<'EOF'
+import hashlib, json, os, sys
+
+args = sys.argv[1:]
+locks = {}
+for dest, source in zip(args[0::2], args[1::2]):
+    with open(dest, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    locks.setdefault(os.path.dirname(dest), []).append({
+        "file": os.path.basename(dest),
+        "sha256": digest,
+        "vetted": f"built from {source} by scripts/build-plugins.sh",
+    })
+for directory in ("dist/plugins", "dist/test-plugins"):
+    entries = sorted(locks.get(directory, []), key=lambda e: e["file"])
+    path = os.path.join(directory, "inventag-plugins.lock")
+    with open(path + ".tmp", "w") as f:
+        json.dump({"version": 1, "plugins": entries}, f, indent=2)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    print(f"[build-plugins.sh] {path} ({len(entries)} plugins)", file=sys.stderr)
+EOF

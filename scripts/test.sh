@@ -56,6 +56,8 @@ export INVENTAG_PYTHON="$VENV_DIR/bin/python"
 export INVENTAG_MOTO_SERVER="$VENV_DIR/bin/moto_server"
 export INVENTAG_PLUGIN_DIR="$REPO_ROOT/dist/plugins"
 export INVENTAG_TEST_PLUGIN_DIR="$REPO_ROOT/dist/test-plugins"
+# Runs keep their precompiled plugins beside the build, not in ~/.cache.
+export INVENTAG_PLUGIN_CACHE="$CARGO_TARGET_DIR/tmp/plugin-cache"
 export AWS_EC2_METADATA_DISABLED=true
 
 # The formatters' text, sheet-name and escaping rules have unit tests of

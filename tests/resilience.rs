@@ -67,7 +67,7 @@ fn throttling_and_server_errors_leave_the_bom_unchanged() {
     let clean_bom = common::read_json_bom(&clean_out);
     let clean_calls = clean.requests().len();
 
-    let faults = Faults { throttle: 0.30, fail: 0.05, seed: 7, deny: Vec::new() };
+    let faults = Faults { throttle: 0.30, fail: 0.05, seed: 7, ..Faults::default() };
     let faulty = Proxy::with_faults(&upstream, faults);
     let faulty_out = tmp.path().join("faulty");
     let out = run_through(&faulty, &seeded.profile_dir, &seeded.accounts_file, &faulty_out);

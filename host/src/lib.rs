@@ -11,6 +11,8 @@
 //!   compliance report;
 //! - [`gateway`] is the only code that talks to AWS: it asks the validator,
 //!   serialises, signs, sends, retries and parses every call;
+//! - [`vetting`] decides which plugin files may run at all: those the
+//!   lock file lists by digest or a trusted key signed;
 //! - [`runtime`] runs collector and formatter plugins in wasmtime, giving
 //!   them the gateway (collectors) or the BOM (formatters) and nothing else;
 //! - [`scheduler`] fans targets (account × region × collector) out over the
@@ -33,6 +35,7 @@ pub mod run;
 pub mod runtime;
 pub mod scheduler;
 pub mod validator;
+pub mod vetting;
 
 /// The host's version, as shown in every BOM.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

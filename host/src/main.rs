@@ -16,6 +16,7 @@ use inventag::{
     runtime::Limits,
     scheduler::Progress,
     validator::{Standard, commands, policy::HostNeeds},
+    vetting::{self, VettingOptions},
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
@@ -68,6 +69,121 @@ enum Command {
     /// Print the least-privilege IAM policy (JSON) for the plugins'
     /// declared operations and the host's own needs.
     Policy(PolicyArgs),
+    /// List, inspect and vet plugins; make a signing key and sign builds.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// Every plugin of a directory: kind, name, version, WIT version,
+    /// vetting status (locked, signed, unvetted, altered) and sha256.
+    List(PluginsListArgs),
+    /// One plugin in full: what it declares, its sha256 and status.
+    Inspect(PluginsInspectArgs),
+    /// Show what a plugin will be allowed to call, with the validator's
+    /// verdict on each declared operation, and add it to the lock file.
+    Vet(PluginsVetArgs),
+    /// Make an Ed25519 key pair for signing plugin builds: the private key
+    /// (created mode 600, never printed) and KEY.pub, a line for a
+    /// trusted-keys file.
+    Keygen(KeygenArgs),
+    /// Sign a plugin build with a private key, writing FILE.sig beside it.
+    Sign(SignArgs),
+}
+
+/// Where the lock and the trusted keys are, shared by `run` and
+/// `plugins`.
+#[derive(Args)]
+struct VettingArgs {
+    /// The lock file listing vetted plugins by file name and sha256
+    /// (default: inventag-plugins.lock in the plugin directory).
+    #[arg(long, value_name = "PATH", env = "INVENTAG_PLUGIN_LOCK")]
+    plugin_lock: Option<PathBuf>,
+
+    /// A file of trusted Ed25519 public keys, one `ed25519 <base64>
+    /// [comment]` per line: a plugin whose FILE.sig one of them signed is
+    /// accepted without a lock entry.
+    #[arg(long, value_name = "FILE", env = "INVENTAG_TRUSTED_KEYS")]
+    trusted_keys: Option<PathBuf>,
+}
+
+impl VettingArgs {
+    fn options(&self, allow_unvetted: bool) -> VettingOptions {
+        VettingOptions {
+            lock: self.plugin_lock.clone(),
+            trusted_keys: self.trusted_keys.clone(),
+            allow_unvetted,
+        }
+    }
+}
+
+#[derive(Args)]
+struct PluginsListArgs {
+    /// Directory holding the plugins (.wasm).
+    #[arg(long, value_name = "DIR", env = "INVENTAG_PLUGIN_DIR", default_value = "dist/plugins")]
+    plugin_dir: PathBuf,
+
+    #[command(flatten)]
+    vetting: VettingArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+#[derive(Args)]
+struct PluginsInspectArgs {
+    /// The plugin file (.wasm).
+    file: PathBuf,
+
+    #[command(flatten)]
+    vetting: VettingArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+#[derive(Args)]
+struct PluginsVetArgs {
+    /// The plugin file (.wasm).
+    file: PathBuf,
+
+    /// The lock file to add it to (default: inventag-plugins.lock beside
+    /// the plugin).
+    #[arg(long, value_name = "PATH", env = "INVENTAG_PLUGIN_LOCK")]
+    plugin_lock: Option<PathBuf>,
+
+    /// The compliance standard its operations are judged under.
+    #[arg(long, value_enum, value_name = "STANDARD", default_value = "general")]
+    standard: Standard,
+
+    /// Add it without asking (needed without a terminal).
+    #[arg(long, short = 'y')]
+    yes: bool,
+}
+
+#[derive(Args)]
+struct KeygenArgs {
+    /// Where the private key goes; never overwritten. The public key goes
+    /// to the same path with `.pub` added.
+    #[arg(long, value_name = "KEY")]
+    out: PathBuf,
+
+    /// A comment for the public key line (a team or a build system).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    comment: String,
+}
+
+#[derive(Args)]
+struct SignArgs {
+    /// The plugin file (.wasm) to sign.
+    file: PathBuf,
+
+    /// The private key made by `inventag plugins keygen`.
+    #[arg(long, value_name = "KEY")]
+    key: PathBuf,
 }
 
 impl Command {
@@ -77,7 +193,7 @@ impl Command {
             Command::Run(a) => a.endpoint_url.as_deref(),
             Command::Accounts(AccountsCommand::Check(a)) => a.endpoint_url.as_deref(),
             Command::Call(a) => a.endpoint_url.as_deref(),
-            Command::Validate(_) | Command::Policy(_) => None,
+            Command::Validate(_) | Command::Policy(_) | Command::Plugins(_) => None,
         }
     }
 }
@@ -244,7 +360,9 @@ struct RunArgs {
           value_parser = clap::value_parser!(u16).range(1..=4096))]
     concurrency: u16,
 
-    /// Wall-time limit for one target or one document, in seconds.
+    /// Wall-time limit for one target, one document or one plugin's
+    /// `describe`, in seconds: a plugin still running then is stopped (and
+    /// a host call it waits on abandoned); the other targets go on.
     #[arg(long, value_name = "SECONDS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(1..=86400))]
     plugin_deadline: u64,
@@ -253,6 +371,48 @@ struct RunArgs {
     #[arg(long, value_name = "MIB", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(16..=65536))]
     plugin_memory: u32,
+
+    /// The longest one AWS call of a plugin may take, retries included, in
+    /// seconds; past it the plugin gets a `transport` error.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    plugin_call_timeout: u64,
+
+    /// Records one collector target may emit; past it the target ends
+    /// `incomplete` with what it emitted.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    plugin_max_records: u64,
+
+    /// The largest one record may be, in KiB (text fields, tags and
+    /// attributes); a larger record is refused.
+    #[arg(long, value_name = "KIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=1048576))]
+    plugin_max_record_kib: u32,
+
+    /// The largest document a formatter may return, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    plugin_max_document: u32,
+
+    #[command(flatten)]
+    vetting: VettingArgs,
+
+    /// Run plugins that are neither in the lock nor signed by a trusted
+    /// key (logged at warn, and a high finding in the compliance report).
+    #[arg(long)]
+    allow_unvetted: bool,
+
+    /// Where precompiled plugins are kept, so a plugin is compiled once
+    /// (default: $XDG_CACHE_HOME/inventag/components, else
+    /// ~/.cache/inventag/components; created mode 700; refused if others
+    /// may write it).
+    #[arg(long, value_name = "DIR", env = "INVENTAG_PLUGIN_CACHE")]
+    plugin_cache: Option<PathBuf>,
+
+    /// Compile every plugin afresh and keep nothing.
+    #[arg(long, conflicts_with = "plugin_cache")]
+    no_plugin_cache: bool,
 
     #[command(flatten)]
     credentials: CredentialArgs,
@@ -416,7 +576,15 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
     let limits = Limits {
         deadline: Duration::from_secs(args.plugin_deadline),
         memory_bytes: (args.plugin_memory as usize) << 20,
-        ..Limits::default()
+        call_timeout: Duration::from_secs(args.plugin_call_timeout),
+        max_records: args.plugin_max_records,
+        max_record_bytes: (args.plugin_max_record_kib as usize) << 10,
+        max_document_bytes: (args.plugin_max_document as usize) << 20,
+    };
+    let plugin_cache = match (args.no_plugin_cache, args.plugin_cache) {
+        (true, _) => None,
+        (false, Some(dir)) => Some(dir),
+        (false, None) => inventag::runtime::ComponentCache::default_dir(),
     };
     let credentials = args.credentials.options(args.endpoint_url.clone());
     let progress = Arc::new(Progress::default());
@@ -435,6 +603,8 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
         limits,
         standard: args.standard,
         audit_log: args.audit_log,
+        vetting: args.vetting.options(args.allow_unvetted),
+        plugin_cache,
     })
     .await
     .context("inventag run");
@@ -463,6 +633,12 @@ async fn run(args: RunArgs, show_progress: bool) -> anyhow::Result<ExitCode> {
         report.plugin_time.as_secs_f64(),
         report.elapsed.as_secs_f64()
     );
+    for line in &report.unvetted {
+        eprintln!("unvetted plugin ran (--allow-unvetted): {line}");
+    }
+    if let Some((hits, compiled)) = report.cache {
+        eprintln!("plugins: {hits} from the cache, {compiled} compiled");
+    }
     if let Some(file) = &report.audit_log {
         eprintln!("audit log: {}", file.display());
     }
@@ -577,6 +753,85 @@ async fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn plugins(command: PluginsCommand) -> anyhow::Result<ExitCode> {
+    use vetting::commands;
+    match command {
+        PluginsCommand::List(args) => {
+            let reports = commands::list(&args.plugin_dir, &args.vetting.options(false))
+                .await
+                .context("inventag plugins list")?;
+            match args.format {
+                CheckFormat::Text => out(&commands::render_list(&reports)),
+                CheckFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&reports)?)),
+            }
+        }
+        PluginsCommand::Inspect(args) => {
+            let report = commands::inspect(&args.file, &args.vetting.options(false))
+                .await
+                .context("inventag plugins inspect")?;
+            match args.format {
+                CheckFormat::Text => out(&commands::render_inspect(&report)),
+                CheckFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&report)?)),
+            }
+            if report.declaration.is_none() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        PluginsCommand::Vet(args) => {
+            let options = VettingOptions { lock: args.plugin_lock, ..Default::default() };
+            let plan = commands::vet_plan(&args.file, &options, args.standard)
+                .await
+                .context("inventag plugins vet")?;
+            out(&commands::render_vet(&plan));
+            if plan.plugin.declaration.is_none() {
+                eprintln!("error: {} did not load; nothing was added", args.file.display());
+                return Ok(ExitCode::FAILURE);
+            }
+            if !args.yes {
+                if !std::io::stdin().is_terminal() {
+                    eprintln!(
+                        "error: not adding {} to {} without a confirmation: there is no \
+                         terminal to ask on; read the above and pass --yes",
+                        args.file.display(),
+                        plan.lock.display()
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+                eprint!("add it to {}? [y/N] ", plan.lock.display());
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    eprintln!("not added");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            let lock = commands::vet_commit(&plan).context("inventag plugins vet")?;
+            eprintln!("added {} (sha256 {}) to {}", args.file.display(), plan.plugin.sha256, lock.display());
+        }
+        PluginsCommand::Keygen(args) => {
+            let (key, public) = vetting::signing::generate(&args.out, &args.comment)
+                .context("inventag plugins keygen")?;
+            eprintln!(
+                "private key: {} (mode 600; keep it secret)\npublic key: {} (key id {}); add \
+                 its line to the trusted-keys file of every host that should accept your builds",
+                args.out.display(),
+                public.display(),
+                key.key_id()
+            );
+        }
+        PluginsCommand::Sign(args) => {
+            let (sig, digest, key_id) =
+                commands::sign(&args.file, &args.key).context("inventag plugins sign")?;
+            eprintln!(
+                "signed {} (sha256 {digest}) with key {key_id}: {}",
+                args.file.display(),
+                sig.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(message) = init_logging(&cli) {
@@ -606,6 +861,7 @@ fn main() -> ExitCode {
             Command::Call(args) => call(args).await,
             Command::Validate(args) => validate(args),
             Command::Policy(args) => policy(args).await,
+            Command::Plugins(command) => plugins(command).await,
         }
     });
     match result {

@@ -20,9 +20,10 @@ use crate::{
     credentials::{self, AccountsSourceError, ResolveOptions, Resolver, organizations::OrgOptions},
     gateway::{Caller, Gateway, GatewayOptions},
     output::{FileKind, OutputDir, OutputError},
-    runtime::{Limits, LoadError, Runtime},
+    runtime::{Limits, LoadError, Loaded, Plugins, Runtime},
     scheduler::{self, AccountPlan, SchedulerOptions},
     validator::{Grants, Standard, Validator, Verdict},
+    vetting::{Checked, Refusal, Vetting, VettingError, VettingOptions},
 };
 
 /// Everything `inventag run` is told.
@@ -54,6 +55,10 @@ pub struct RunOptions {
     pub standard: Standard,
     /// Where the audit log goes; the output directory when `None`.
     pub audit_log: Option<PathBuf>,
+    /// The lock, the trusted keys, and whether unvetted plugins may run.
+    pub vetting: VettingOptions,
+    /// Where precompiled components are kept; none when `None`.
+    pub plugin_cache: Option<PathBuf>,
 }
 
 /// How a run ended.
@@ -101,6 +106,11 @@ pub struct RunReport {
     pub compliance: Option<(PathBuf, u8)>,
     /// Wall time.
     pub elapsed: Duration,
+    /// Plugins that ran without being vetted (`--allow-unvetted`), one
+    /// line each naming the plugin, its file and digest.
+    pub unvetted: Vec<String>,
+    /// Components taken from the cache and compiled, with a cache.
+    pub cache: Option<(u64, u64)>,
 }
 
 /// Why a run could not start or finish.
@@ -140,6 +150,9 @@ pub enum RunError {
     /// The audit log could not be opened.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// A plugin is not vetted, or the lock or keys are unusable.
+    #[error(transparent)]
+    Vetting(#[from] VettingError),
 }
 
 /// The host's own AWS needs, as grants.
@@ -162,6 +175,16 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         (None, None) => return Err(AccountsSourceError::Nothing.into()),
         (None, Some(_)) => {}
     }
+    // Plugins are vetted before anything else is done: a refused plugin
+    // costs no AWS call and leaves no file behind.
+    let vetting = Vetting::open(&options.plugin_dir, &options.vetting)?;
+    if vetting.allows_unvetted() {
+        tracing::warn!(
+            "--allow-unvetted: plugins that are neither in the lock nor signed by a trusted key \
+             will run"
+        );
+    }
+    let checked = vetting.check_all(&Runtime::plugin_files(&options.plugin_dir)?)?;
     let output = OutputDir::open(&options.output_dir)?;
     let audit = Arc::new(match &options.audit_log {
         Some(path) => AuditLog::append_to(path, run_id.clone(), options.standard)?,
@@ -186,8 +209,12 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     )
     .await?;
 
-    let runtime = Arc::new(Runtime::new(options.limits.clone())?);
-    let plugins = runtime.load_dir(&options.plugin_dir).await?;
+    let mut runtime = Runtime::new(options.limits.clone())?;
+    if let Some(dir) = &options.plugin_cache {
+        runtime = runtime.with_cache(dir)?;
+    }
+    let runtime = Arc::new(runtime);
+    let (plugins, unvetted) = load_plugins(&runtime, checked, &audit).await;
     for problem in &plugins.problems {
         tracing::warn!("{problem}");
     }
@@ -351,7 +378,49 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         audit_log: audit.file().map(std::path::Path::to_owned),
         compliance: Some((report_file, compliance.score)),
         elapsed: started.elapsed(),
+        unvetted,
+        cache: runtime.cache().map(|c| (c.hits(), c.compiled())),
     })
+}
+
+/// Loads the vetted files. A plugin that runs unvetted is logged at warn
+/// and becomes a finding; the lines naming them are returned.
+async fn load_plugins(
+    runtime: &Runtime,
+    checked: Vec<Checked>,
+    audit: &AuditLog,
+) -> (Plugins, Vec<String>) {
+    let mut plugins = Plugins::default();
+    let mut unvetted = Vec::new();
+    for Checked { file, bytes, digest, status } in checked {
+        let loaded = match runtime.load_bytes(&file, bytes, digest).await {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                plugins.problems.push(e);
+                continue;
+            }
+        };
+        if !status.is_vetted() {
+            let label = match &loaded {
+                Loaded::Collector(c) => c.label(),
+                Loaded::Formatter(f) => f.label(),
+            };
+            let why = Refusal { file, digest, status }.to_string();
+            tracing::warn!(plugin = %label, "running under --allow-unvetted: {why}");
+            audit.unvetted_plugin(&label, &why);
+            unvetted.push(format!("{label}: {why}"));
+        }
+        plugins.add(loaded);
+    }
+    if let Some(cache) = runtime.cache() {
+        tracing::info!(
+            from_cache = cache.hits(),
+            compiled = cache.compiled(),
+            cache = %cache.dir().display(),
+            "plugins loaded"
+        );
+    }
+    (plugins, unvetted)
 }
 
 /// Resolves one account's credentials and regions; a failure becomes the

@@ -177,13 +177,28 @@ pub fn read_json_bom(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).expect("the BOM is not valid JSON")
 }
 
-/// A plugin directory holding copies of the named plugin files.
+/// A plugin directory holding copies of the named plugin files, with a
+/// lock file made of their entries in the locks beside them (which
+/// `scripts/build-plugins.sh` wrote when it built them).
 pub fn plugin_set(dir: &Path, files: &[PathBuf]) -> PathBuf {
     let set = dir.join("plugins");
     std::fs::create_dir_all(&set).unwrap();
+    let mut entries = Vec::new();
     for f in files {
-        std::fs::copy(f, set.join(f.file_name().unwrap())).unwrap();
+        let name = f.file_name().unwrap();
+        std::fs::copy(f, set.join(name)).unwrap();
+        let lock = f.parent().unwrap().join("inventag-plugins.lock");
+        let lock: Value = serde_json::from_slice(&std::fs::read(&lock).unwrap()).unwrap();
+        let entry = lock["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["file"].as_str() == name.to_str())
+            .unwrap_or_else(|| panic!("{} is not in the lock beside it", f.display()));
+        entries.push(entry.clone());
     }
+    let lock = serde_json::json!({"version": 1, "plugins": entries});
+    std::fs::write(set.join("inventag-plugins.lock"), lock.to_string()).unwrap();
     set
 }
 pub mod proxy;

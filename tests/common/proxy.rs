@@ -28,6 +28,8 @@ pub struct Faults {
     pub seed: u64,
     /// `(access key id, action)`: always answered `UnauthorizedOperation`.
     pub deny: Vec<(String, String)>,
+    /// Actions never answered: the connection is held open, silent.
+    pub hang: Vec<String>,
 }
 
 /// What the proxy did, by kind.
@@ -191,6 +193,13 @@ fn serve(client: TcpStream, upstream: &str, state: &Shared) -> std::io::Result<(
         headers: headers.clone(),
         body: body.clone(),
     });
+    let text = String::from_utf8_lossy(&body);
+    if state.faults.hang.iter().any(|a| text.contains(&format!("Action={a}&"))) {
+        // Hold the connection without a word until the client gives up.
+        let mut rest = Vec::new();
+        let _ = reader.read_to_end(&mut rest);
+        return Ok(());
+    }
     if let Some((status, code)) = fault(state, &headers, &body) {
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}\

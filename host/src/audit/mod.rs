@@ -151,6 +151,9 @@ pub(crate) struct Tally {
     pub(crate) blocked: BTreeMap<BlockedKey, (String, u64)>,
     /// Declared operations the standard denies, with the rule and reason.
     pub(crate) declared: BTreeMap<DeclaredKey, (&'static str, String)>,
+    /// Plugins run without being vetted (`--allow-unvetted`), by label,
+    /// with what was wrong.
+    pub(crate) unvetted: BTreeMap<String, String>,
 }
 
 /// The audit log of one run.
@@ -294,6 +297,13 @@ impl AuditLog {
         );
         let mut tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
         tally.declared.insert(key, (rule, clean(reason, 500)));
+    }
+
+    /// Records that a plugin ran without being vetted, under
+    /// `--allow-unvetted`: a high finding of kind `unvetted-plugin`.
+    pub fn unvetted_plugin(&self, plugin: &str, why: &str) {
+        let mut tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
+        tally.unvetted.insert(clean(plugin, MAX_NAME_CHARS), clean(why, 500));
     }
 
     /// The compliance report of what was recorded so far.

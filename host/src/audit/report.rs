@@ -112,7 +112,7 @@ pub struct BlockedAttempt {
 pub struct Finding {
     /// How serious.
     pub severity: Severity,
-    /// `blocked-call` or `declared-denied-operation`.
+    /// `blocked-call`, `declared-denied-operation` or `unvetted-plugin`.
     pub kind: &'static str,
     /// The rule behind it.
     pub rule: String,
@@ -228,6 +228,17 @@ impl ComplianceReport {
                 message: format!(
                     "{plugin} declares {service}:{operation}, which is never granted: {reason}"
                 ),
+            });
+        }
+        for (plugin, why) in &tally.unvetted {
+            findings.push(Finding {
+                severity: Severity::High,
+                kind: "unvetted-plugin",
+                rule: "unvetted-plugin".to_owned(),
+                plugin: plugin.clone(),
+                service: String::new(),
+                operation: String::new(),
+                message: format!("{plugin} ran under --allow-unvetted: {why}"),
             });
         }
         findings.sort_by(|a, b| {

@@ -104,6 +104,8 @@ pub struct CollectorState {
     call_region: String,
     record_region: String,
     max_records: u64,
+    max_record_bytes: usize,
+    call_timeout: std::time::Duration,
     records: Vec<bom::Resource>,
     limit_reached: bool,
     rejected: Vec<String>,
@@ -298,6 +300,8 @@ impl CollectorState {
             call_region,
             record_region,
             max_records: rt.limits.max_records,
+            max_record_bytes: rt.limits.max_record_bytes,
+            call_timeout: rt.limits.call_timeout,
             records: Vec::new(),
             limit_reached: false,
             rejected: Vec::new(),
@@ -352,6 +356,17 @@ impl CollectorState {
                 return Err(bad(field, "is empty".into()));
             }
         }
+        let size = record_bytes(&r);
+        if size > self.max_record_bytes {
+            return Err(bad(
+                "attributes",
+                format!(
+                    "makes the record {size} bytes, over the cap of {} bytes per record \
+                     (--plugin-max-record-bytes)",
+                    self.max_record_bytes
+                ),
+            ));
+        }
         match serde_json::from_str::<Value>(&r.attributes) {
             Ok(Value::Object(_)) => {}
             _ => return Err(bad("attributes", "is not a JSON object".into())),
@@ -369,6 +384,40 @@ impl CollectorState {
             tags: r.tags.into_iter().map(|t| bom::Tag { key: t.key, value: t.value }).collect(),
             attributes: r.attributes,
         })
+    }
+}
+
+/// The bytes of a record's text: every field, tag and the attributes.
+fn record_bytes(r: &types::Resource) -> usize {
+    let optional = [&r.arn, &r.name, &r.state, &r.created_at];
+    [&r.account_id, &r.region, &r.service, &r.resource_type, &r.id, &r.attributes]
+        .iter()
+        .map(|s| s.len())
+        .chain(optional.iter().map(|s| s.as_ref().map_or(0, String::len)))
+        .chain(r.tags.iter().map(|t| t.key.len() + t.value.len()))
+        .sum()
+}
+
+/// Runs a host call for a plugin, giving up after `budget`: the plugin then
+/// gets a `transport` error and the call's future is dropped, which
+/// abandons the request in flight.
+async fn bounded<T>(
+    budget: std::time::Duration,
+    service: &str,
+    operation: &str,
+    call: impl std::future::Future<Output = Result<T, CallError>>,
+) -> Result<T, CallError> {
+    match tokio::time::timeout(budget, call).await {
+        Ok(result) => result,
+        Err(_) => Err(CallError::host(
+            ErrorKind::Transport,
+            "HostCallTimeout",
+            format!(
+                "{service}:{operation} got no answer within {:.1}s (--plugin-call-timeout, or \
+                 the plugin's deadline); the call was abandoned",
+                budget.as_secs_f64()
+            ),
+        )),
     }
 }
 
@@ -426,19 +475,18 @@ impl aws::Host for CollectorState {
     ) -> wasmtime::Result<Result<String, aws::AwsError>> {
         let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
         let waiting = std::time::Instant::now();
+        let budget = self.sandbox.host_call_budget(self.call_timeout);
         let result = match parse_input(&input) {
             Ok(input) => {
-                access
-                    .gateway
-                    .call(
-                        &access.caller,
-                        &access.credentials,
-                        &service,
-                        &operation,
-                        &region,
-                        &input,
-                    )
-                    .await
+                let call = access.gateway.call(
+                    &access.caller,
+                    &access.credentials,
+                    &service,
+                    &operation,
+                    &region,
+                    &input,
+                );
+                bounded(budget, &service, &operation, call).await
             }
             Err(e) => Err(e),
         };
@@ -499,28 +547,28 @@ impl aws::Host for CollectorState {
         input: String,
     ) -> wasmtime::Result<Result<String, aws::AwsError>> {
         let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
+        let waiting = std::time::Instant::now();
+        let budget = self.sandbox.host_call_budget(self.call_timeout);
         let result = match parse_input(&input) {
             Ok(input) => {
                 match access.gateway.admit(&access.caller, &service, &operation, &region) {
                     Ok(_) => {
-                        access
-                            .gateway
-                            .paginate(
-                                access.caller.clone(),
-                                access.credentials.clone(),
-                                &service,
-                                &operation,
-                                &region,
-                                input,
-                            )
-                            .merged()
-                            .await
+                        let pages = access.gateway.paginate(
+                            access.caller.clone(),
+                            access.credentials.clone(),
+                            &service,
+                            &operation,
+                            &region,
+                            input,
+                        );
+                        bounded(budget, &service, &operation, pages.merged()).await
                     }
                     Err(e) => Err(e),
                 }
             }
             Err(e) => Err(e),
         };
+        self.host_wait += waiting.elapsed();
         match result {
             Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
             Err(e) => {
@@ -537,13 +585,14 @@ impl aws::HostPages for CollectorState {
         this: Resource<PageStream>,
     ) -> wasmtime::Result<Result<Option<String>, aws::AwsError>> {
         let waiting = std::time::Instant::now();
+        let budget = self.sandbox.host_call_budget(self.call_timeout);
         let stream = self.sandbox.table.get_mut(&this)?;
         let answer = match &mut stream.0 {
             Err(pending) => Ok(match pending.take() {
                 Some(e) => Err(to_wit(e)),
                 None => Ok(None),
             }),
-            Ok(pages) => match pages.next().await {
+            Ok(pages) => match bounded(budget, "pages", "next", pages.next()).await {
                 Ok(Some(page)) => Ok(Ok(Some(serde_json::to_string(&page)?))),
                 Ok(None) => Ok(Ok(None)),
                 Err(e) => {

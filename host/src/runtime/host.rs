@@ -13,7 +13,7 @@ pub(crate) struct Sandbox {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     limits: StoreLimits,
-    deadline: Instant,
+    pub(crate) deadline: Instant,
     /// `name@version` of the plugin.
     pub(crate) plugin: String,
     /// What the store works on, for log lines (`111111111111/us-east-1`).
@@ -50,6 +50,14 @@ fn empty_wasi() -> WasiCtx {
         .allow_ip_name_lookup(false)
         .socket_addr_check(|_, _| Box::pin(async { false }));
     builder.build()
+}
+
+impl Sandbox {
+    /// The time left before the deadline, at most `cap`: a host call the
+    /// plugin waits on must not outlive the plugin's own deadline.
+    pub(crate) fn host_call_budget(&self, cap: std::time::Duration) -> std::time::Duration {
+        self.deadline.saturating_duration_since(Instant::now()).min(cap)
+    }
 }
 
 /// Access to the sandbox part of a store's state.

@@ -6,8 +6,12 @@
 //! a collector gets the host's `aws`, `log` and `records` imports and a
 //! formatter only `log`. Everything a plugin says about itself comes from
 //! its own `describe` export; the host grants exactly what it declares.
+//!
+//! Components are compiled once per engine and kept precompiled in a
+//! [`ComponentCache`] keyed by their digest, when the runtime has one.
 
 mod bindings;
+pub mod cache;
 pub mod collector;
 pub mod formatter;
 mod host;
@@ -23,19 +27,35 @@ use wasmtime::{
     component::{Component, Linker},
 };
 
+use crate::vetting::Digest;
+
+pub use cache::{CacheError, ComponentCache};
 pub use collector::{CollectorRun, LoadedCollector, TargetSpec};
 pub use formatter::{Document, LoadedFormatter};
 
-/// Limits applied to every plugin store.
+/// Limits applied to every plugin store. The defaults are those of
+/// `inventag run`'s flags.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Linear memory a plugin may grow to.
+    /// Linear memory a plugin may grow to (`--plugin-memory`, 512 MiB).
     pub memory_bytes: usize,
-    /// Wall time for one collector target or one formatter document.
+    /// Wall time for one collector target, one formatter document or one
+    /// `describe` (`--plugin-deadline`, 600 s). Checked on the engine's
+    /// epoch every 10 ms while plugin code runs, and bounding every host
+    /// call the plugin waits on.
     pub deadline: Duration,
-    /// Records one collector target may emit.
+    /// The longest one `aws` host call may take, retries included, before
+    /// the plugin gets a `transport` error (`--plugin-call-timeout`,
+    /// 120 s).
+    pub call_timeout: Duration,
+    /// Records one collector target may emit (`--plugin-max-records`,
+    /// 1,000,000).
     pub max_records: u64,
-    /// The largest document a formatter may return.
+    /// The largest one record may be, its text fields, tags and
+    /// attributes summed (`--plugin-max-record-bytes`, 1 MiB).
+    pub max_record_bytes: usize,
+    /// The largest document a formatter may return
+    /// (`--plugin-max-document`, 1 GiB).
     pub max_document_bytes: usize,
 }
 
@@ -44,7 +64,9 @@ impl Default for Limits {
         Limits {
             memory_bytes: 512 << 20,
             deadline: Duration::from_secs(600),
+            call_timeout: Duration::from_secs(120),
             max_records: 1_000_000,
+            max_record_bytes: 1 << 20,
             max_document_bytes: 1 << 30,
         }
     }
@@ -75,6 +97,9 @@ pub enum LoadError {
     /// The engine could not be set up.
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
+    /// The component cache is unusable.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
 }
 
 /// What a plugin directory held.
@@ -94,6 +119,7 @@ pub struct Runtime {
     collector_linker: Linker<collector::CollectorState>,
     formatter_linker: Linker<formatter::FormatterState>,
     limits: Limits,
+    cache: Option<Arc<ComponentCache>>,
     _ticker: EpochTicker,
     /// Time spent running plugin code (not waiting on the host), summed
     /// over every instance; see [`Runtime::plugin_time`].
@@ -144,9 +170,21 @@ impl Runtime {
             collector_linker,
             formatter_linker,
             limits,
+            cache: None,
             _ticker: EpochTicker { stop },
             plugin_nanos: Default::default(),
         })
+    }
+
+    /// Keeps precompiled components in `dir` (see [`ComponentCache`]).
+    pub fn with_cache(mut self, dir: &Path) -> Result<Runtime, LoadError> {
+        self.cache = Some(Arc::new(ComponentCache::open(dir, &self.engine)?));
+        Ok(self)
+    }
+
+    /// The component cache, if the runtime has one.
+    pub fn cache(&self) -> Option<&ComponentCache> {
+        self.cache.as_deref()
     }
 
     /// Time spent running plugin code so far, summed over every instance:
@@ -167,10 +205,8 @@ impl Runtime {
         &self.limits
     }
 
-    /// Loads every `.wasm` file of `dir`, sorting collectors from
-    /// formatters by what they export. A file that fails is reported in
-    /// [`Plugins::problems`] and the others still load.
-    pub async fn load_dir(&self, dir: &Path) -> Result<Plugins, LoadError> {
+    /// The `.wasm` files of `dir`, sorted by name.
+    pub fn plugin_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
         let entries = std::fs::read_dir(dir)
             .map_err(|reason| LoadError::Dir { dir: dir.to_owned(), reason })?;
         let mut files: Vec<PathBuf> = entries
@@ -178,11 +214,18 @@ impl Runtime {
             .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
             .collect();
         files.sort();
+        Ok(files)
+    }
+
+    /// Loads every `.wasm` file of `dir`, sorting collectors from
+    /// formatters by what they export. A file that fails is reported in
+    /// [`Plugins::problems`] and the others still load. No vetting: a run
+    /// vets the files first and loads them with [`Runtime::load_bytes`].
+    pub async fn load_dir(&self, dir: &Path) -> Result<Plugins, LoadError> {
         let mut plugins = Plugins::default();
-        for file in files {
+        for file in Self::plugin_files(dir)? {
             match self.load_file(&file).await {
-                Ok(Loaded::Collector(c)) => plugins.collectors.push(c),
-                Ok(Loaded::Formatter(f)) => plugins.formatters.push(f),
+                Ok(loaded) => plugins.add(loaded),
                 Err(e) => plugins.problems.push(e),
             }
         }
@@ -191,32 +234,142 @@ impl Runtime {
 
     /// Loads one component file.
     pub async fn load_file(&self, file: &Path) -> Result<Loaded, LoadError> {
+        let bytes = std::fs::read(file).map_err(|e| LoadError::Plugin {
+            file: file.to_owned(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let digest = Digest::of(&bytes);
+        self.load_bytes(file, bytes, digest).await
+    }
+
+    /// Loads a component from `bytes` read from `file`, whose digest is
+    /// `digest` (the cache's key), and asks it to describe itself.
+    pub async fn load_bytes(
+        &self,
+        file: &Path,
+        bytes: Vec<u8>,
+        digest: Digest,
+    ) -> Result<Loaded, LoadError> {
+        self.load_declared(file, bytes, digest).await.map(|(loaded, _)| loaded)
+    }
+
+    /// What a component declares about itself, as `inventag plugins`
+    /// shows it.
+    pub async fn declaration(
+        &self,
+        file: &Path,
+        bytes: Vec<u8>,
+        digest: Digest,
+    ) -> Result<Declaration, LoadError> {
+        let (loaded, wit_version) = self.load_declared(file, bytes, digest).await?;
+        Ok(match loaded {
+            Loaded::Collector(c) => Declaration {
+                kind: "collector",
+                name: c.info.name.clone(),
+                version: c.info.version.clone(),
+                wit_version,
+                summary: c.info.summary.clone(),
+                global: Some(c.info.global),
+                calls: c.info.calls.clone(),
+                parts: c.info.parts.clone(),
+                format: None,
+            },
+            Loaded::Formatter(f) => Declaration {
+                kind: "formatter",
+                name: f.info.name.clone(),
+                version: f.info.version.clone(),
+                wit_version,
+                summary: f.info.summary.clone(),
+                global: None,
+                calls: Vec::new(),
+                parts: Vec::new(),
+                format: Some(f.info.format.clone()),
+            },
+        })
+    }
+
+    async fn load_declared(
+        &self,
+        file: &Path,
+        bytes: Vec<u8>,
+        digest: Digest,
+    ) -> Result<(Loaded, String), LoadError> {
         let fail = |message: String| LoadError::Plugin { file: file.to_owned(), message };
-        let bytes = std::fs::read(file).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let engine = self.engine.clone();
-        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
-            .await
-            .map_err(|e| fail(e.to_string()))?
-            .map_err(|e| fail(format!("not a valid WebAssembly component: {e:#}")))?;
+        let component = self.compile(bytes, digest).await.map_err(fail)?;
         let exports: Vec<String> = component
             .component_type()
             .exports(&self.engine)
             .map(|(name, _)| name.to_owned())
             .collect();
-        let has = |prefix: &str| exports.iter().any(|e| e.starts_with(prefix));
-        if has("inventag:plugin/collector@") {
+        let export = |prefix: &str| exports.iter().find_map(|e| e.strip_prefix(prefix));
+        if let Some(version) = export("inventag:plugin/collector@") {
+            let version = version.to_owned();
             let loaded =
                 collector::LoadedCollector::load(self, file, component).await.map_err(fail)?;
-            Ok(Loaded::Collector(Arc::new(loaded)))
-        } else if has("inventag:plugin/formatter@") {
+            Ok((Loaded::Collector(Arc::new(loaded)), version))
+        } else if let Some(version) = export("inventag:plugin/formatter@") {
+            let version = version.to_owned();
             let loaded =
                 formatter::LoadedFormatter::load(self, file, component).await.map_err(fail)?;
-            Ok(Loaded::Formatter(Arc::new(loaded)))
+            Ok((Loaded::Formatter(Arc::new(loaded)), version))
         } else {
             Err(fail(format!(
                 "exports neither inventag:plugin/collector nor inventag:plugin/formatter (it exports: {})",
                 exports.join(", ")
             )))
+        }
+    }
+
+    /// Compiles a component, or takes it from the cache; off the async
+    /// threads, since compiling takes a while.
+    async fn compile(&self, bytes: Vec<u8>, digest: Digest) -> Result<Component, String> {
+        let engine = self.engine.clone();
+        let span = tracing::debug_span!("inventag.runtime.compile", digest = %digest);
+        let cache = self.cache.clone();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            match cache {
+                Some(cache) => cache.component(&engine, &digest, &bytes),
+                None => Component::new(&engine, &bytes)
+                    .map_err(|e| format!("not a valid WebAssembly component: {e:#}")),
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+/// What a plugin declares about itself.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Declaration {
+    /// `collector` or `formatter`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The version of the WIT package it was built against (`0.1.1`).
+    pub wit_version: String,
+    /// One line on what it does.
+    pub summary: String,
+    /// For a collector: collected once per account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global: Option<bool>,
+    /// For a collector: the operations it will call, by service.
+    pub calls: Vec<(String, Vec<String>)>,
+    /// For a collector: its independent parts.
+    pub parts: Vec<String>,
+    /// For a formatter: the `--formats` name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+impl Plugins {
+    /// Files a loaded plugin under its kind.
+    pub fn add(&mut self, loaded: Loaded) {
+        match loaded {
+            Loaded::Collector(c) => self.collectors.push(c),
+            Loaded::Formatter(f) => self.formatters.push(f),
         }
     }
 }

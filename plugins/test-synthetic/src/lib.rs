@@ -1,15 +1,28 @@
-//! Benchmark only: a collector that calls no AWS operation and emits
-//! synthetic resources shaped like real ones (a dozen tags, a few hundred
-//! bytes of attributes), to measure the host and the formatters at scale.
+//! Benchmark only: a collector that, but for the host-call benchmark, calls
+//! no AWS operation and emits synthetic resources shaped like real ones (a
+//! dozen tags, a few hundred bytes of attributes), to measure the host and
+//! the formatters at scale.
 //!
 //! The count per target comes from the account name: an account named
 //! `synthetic-25000` gets 25,000 records per region; any other name gets
-//! 1,000.
+//! 1,000. An account named `host-calls-N` instead gets no records and `N`
+//! calls of `ec2:DescribeVpcs`, for the plugin benchmark to time the host
+//! call path.
 
 use inventag_plugin_sdk::prelude::*;
 use serde_json::json;
 
 struct Synthetic;
+
+/// Makes `n` calls of `ec2:DescribeVpcs` and emits nothing.
+fn host_calls(target: &Target, n: u64) -> Result<CollectSummary, CollectError> {
+    for _ in 0..n {
+        if let Err(e) = aws::call("ec2", "DescribeVpcs", &target.region, &json!({})) {
+            return Err(CollectError { message: e.to_string(), access_denied: e.is_denial() });
+        }
+    }
+    Ok(CollectSummary { emitted: 0, warnings: Vec::new() })
+}
 
 /// Records per target when the account name does not say.
 const DEFAULT_COUNT: u64 = 1000;
@@ -21,12 +34,15 @@ impl Collector for Synthetic {
             version: env!("CARGO_PKG_VERSION").to_string(),
             summary: "Benchmark only: synthetic resources, no AWS calls".to_string(),
             global: false,
-            calls: Vec::new(),
+            calls: vec![service_calls("ec2", &["DescribeVpcs"])],
             parts: Vec::new(),
         }
     }
 
     fn collect(target: Target) -> Result<CollectSummary, CollectError> {
+        if let Some(n) = target.account_name.strip_prefix("host-calls-") {
+            return host_calls(&target, n.parse().unwrap_or(0));
+        }
         let count = target
             .account_name
             .strip_prefix("synthetic-")

@@ -98,7 +98,7 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
         ("region", "region \"us-east-1.evil.example\": InvalidRegion"),
         ("region", "region \"../x\": InvalidRegion"),
         ("service", "service: UnknownService"),
-        ("trap and panic", "trapped: wasm `unreachable` instruction executed"),
+        ("trap and panic", "trapped: wasm trap: wasm `unreachable` instruction executed"),
         ("hang", "hang: HostCallTimeout: ec2:DescribeKeyPairs got no answer within 2.0s"),
     ];
     for (case, needle) in cases {

@@ -362,7 +362,7 @@ impl CollectorState {
                 "attributes",
                 format!(
                     "makes the record {size} bytes, over the cap of {} bytes per record \
-                     (--plugin-max-record-bytes)",
+                     (--plugin-max-record-kib)",
                     self.max_record_bytes
                 ),
             ));
@@ -627,8 +627,9 @@ impl records::Host for CollectorState {
         let mut first_error = None;
         for record in batch {
             if self.accepted >= self.max_records {
+                // The records accepted before the cap still go to the sink.
                 self.limit_reached = true;
-                return Ok(Err(records::EmitError::LimitReached(self.max_records)));
+                break;
             }
             match self.accept(record) {
                 Ok(r) => {
@@ -653,6 +654,7 @@ impl records::Host for CollectorState {
             }
         }
         Ok(match first_error {
+            _ if self.limit_reached => Err(records::EmitError::LimitReached(self.max_records)),
             Some(why) => Err(records::EmitError::Invalid(why)),
             None => Ok(()),
         })

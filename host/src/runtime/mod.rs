@@ -52,7 +52,7 @@ pub struct Limits {
     /// 1,000,000).
     pub max_records: u64,
     /// The largest one record may be, its text fields, tags and
-    /// attributes summed (`--plugin-max-record-bytes`, 1 MiB).
+    /// attributes summed (`--plugin-max-record-kib`, 1 MiB).
     pub max_record_bytes: usize,
     /// The largest document a formatter may return
     /// (`--plugin-max-document`, 1 GiB).

@@ -35,7 +35,7 @@ pub struct Limits {
     pub deadline: Duration,
     /// Records one collector target may emit.
     pub max_records: u64,
-    /// The largest document a formatter may return.
+    /// The largest document a formatter may write, in bytes.
     pub max_document_bytes: usize,
 }
 

@@ -161,7 +161,7 @@ fn vet_shows_each_declared_operation_with_its_verdict_and_asks_before_writing_th
     assert_eq!(plugin["sha256"], sha256(&probe));
     assert_eq!(plugin["declaration"]["name"], "validator-probe");
     assert_eq!(plugin["declaration"]["kind"], "collector");
-    assert_eq!(plugin["declaration"]["wit_version"], "0.1.1");
+    assert_eq!(plugin["declaration"]["wit_version"], "0.1.2");
     let calls = plugin["declaration"]["calls"].to_string();
     assert!(calls.contains("TerminateInstances"), "{calls}");
 }

@@ -14,9 +14,9 @@
 //! own types (20 accounts, 4 regions, six resource types, four to eight
 //! tags and a few hundred bytes of attributes each), notes the resident
 //! size, loads the formatter into the host's runtime with the default
-//! limits (512 MiB of guest memory, or `--plugin-memory`), times `format`, which hands the BOM
-//! over in batches exactly as `inventag run` does, and writes the document
-//! through the output directory.
+//! limits (512 MiB of guest memory, or `--plugin-memory`), and times
+//! `format`, which hands the BOM over in batches exactly as `inventag run`
+//! does while the formatter writes its document into the output directory.
 //!
 //! Columns: `wall_s` is the time of `format` alone; `bom_MiB` the resident
 //! size once the BOM is built; `load_MiB` once the component is compiled
@@ -221,19 +221,19 @@ fn one(format: &str, args: &Args) -> Result<(), String> {
         // component is loaded, and the kernel is asked to reset VmHWM.
         let _ = std::fs::write("/proc/self/clear_refs", "5");
         let loaded_rss = status_kib("VmRSS:");
-        let start = Instant::now();
-        let doc = formatter.format(&runtime, &run, &bom, &compliance).await?;
-        let wall = start.elapsed();
         let out = std::env::temp_dir().join(format!("inventag-bench-{}", std::process::id()));
         let dir = OutputDir::open(&out).map_err(|e| e.to_string())?;
-        let path =
-            dir.write(&run.started_at, &doc.extension, &doc.bytes).map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let doc = formatter.format(&runtime, &run, &bom, &compliance, &dir, &run.started_at).await;
+        let wall = start.elapsed();
         let _ = std::fs::remove_dir_all(&out);
+        let doc = doc?;
+        let path = doc.path;
         let peak = status_kib("VmHWM:");
         println!(
             "{format:<10} {resources:>9} {:>9.2} {:>12} {:>9} {:>9} {:>9} {:>10}  {}",
             wall.as_secs_f64(),
-            doc.bytes.len(),
+            doc.bytes,
             bom_rss / 1024,
             loaded_rss / 1024,
             peak / 1024,

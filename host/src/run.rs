@@ -336,11 +336,16 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     let mut files = Vec::new();
     for formatter in &formatters {
         let t = Instant::now();
-        match formatter.format(&runtime, &run, &bom, &compliance).await {
+        match formatter.format(&runtime, &run, &bom, &compliance, &output, &stamp).await {
             Ok(doc) => {
-                let path = output.write(&stamp, &doc.extension, &doc.bytes)?;
-                tracing::info!(format = %formatter.info.format, file = %path.display(), bytes = doc.bytes.len(), ms = t.elapsed().as_millis() as u64, "document written");
-                files.push(path);
+                tracing::info!(
+                    format = %formatter.info.format,
+                    file = %doc.path.display(),
+                    bytes = doc.bytes,
+                    ms = t.elapsed().as_millis() as u64,
+                    "document written"
+                );
+                files.push(doc.path);
             }
             Err(message) => {
                 tracing::error!(format = %formatter.info.format, "{message}");

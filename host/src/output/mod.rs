@@ -101,29 +101,150 @@ impl OutputDir {
         if !valid_extension(extension) {
             return Err(OutputError::Extension(extension.to_owned()));
         }
-        let prefix = kind.prefix();
-        let stamp: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
         let mut options = cap_std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        for n in 1..1000 {
-            let name = match n {
-                1 => format!("{prefix}-{stamp}.{extension}"),
-                n => format!("{prefix}-{stamp}-{n}.{extension}"),
-            };
+        let mut last = None;
+        for name in names(kind, stamp, extension) {
             let file_path = self.path.join(&name);
             match self.dir.open_with(&name, &options) {
                 Ok(file) => return Ok((file_path, file.into_std())),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(file_path),
                 Err(reason) => return Err(OutputError::Write { file: file_path, reason }),
             }
         }
-        Err(OutputError::Write {
-            file: self.path.join(format!("{prefix}-{stamp}.{extension}")),
-            reason: std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "999 files of this name exist",
-            ),
-        })
+        Err(taken(last.unwrap_or_else(|| self.path.clone())))
+    }
+
+    /// Starts a document of `kind` whose extension is not known yet: its
+    /// bytes go to a hidden file in the directory, which
+    /// [`PendingFile::commit`] names, or which is removed if it is dropped
+    /// uncommitted.
+    pub fn begin(&self, kind: FileKind, stamp: &str) -> Result<PendingFile, OutputError> {
+        let clean: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        let fail = |reason| OutputError::Dir { dir: self.path.clone(), reason };
+        for n in 1..1000 {
+            let name = format!(".{}-{clean}-{n}.partial", kind.prefix());
+            match self.dir.open_with(&name, &options) {
+                Ok(file) => {
+                    return Ok(PendingFile {
+                        dir: self.dir.try_clone().map_err(fail)?,
+                        path: self.path.clone(),
+                        kind,
+                        stamp: stamp.to_owned(),
+                        temp: name,
+                        file: Some(file.into_std()),
+                        written: 0,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(reason) => return Err(fail(reason)),
+            }
+        }
+        Err(taken(self.path.join(format!(".{}-{clean}.partial", kind.prefix()))))
+    }
+}
+
+/// The names a file of `kind` may take, in order of preference:
+/// `<prefix>-<stamp>.<ext>`, then `-2`, `-3`, ... up to `-999`.
+fn names(kind: FileKind, stamp: &str, extension: &str) -> impl Iterator<Item = String> {
+    let prefix = kind.prefix();
+    let stamp: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let extension = extension.to_owned();
+    (1..1000).map(move |n| match n {
+        1 => format!("{prefix}-{stamp}.{extension}"),
+        n => format!("{prefix}-{stamp}-{n}.{extension}"),
+    })
+}
+
+fn taken(file: PathBuf) -> OutputError {
+    OutputError::Write {
+        file,
+        reason: std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "999 files of this name exist",
+        ),
+    }
+}
+
+/// A document being written whose name is not settled yet; see
+/// [`OutputDir::begin`].
+pub struct PendingFile {
+    dir: Dir,
+    path: PathBuf,
+    kind: FileKind,
+    stamp: String,
+    /// The hidden name it is written under.
+    temp: String,
+    /// `None` once committed.
+    file: Option<std::fs::File>,
+    written: u64,
+}
+
+impl std::fmt::Debug for PendingFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingFile")
+            .field("file", &self.path.join(&self.temp))
+            .field("written", &self.written)
+            .finish()
+    }
+}
+
+impl PendingFile {
+    /// Appends `bytes`.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+        let fail = |reason| OutputError::Write { file: self.path.join(&self.temp), reason };
+        let file = self.file.as_mut().ok_or_else(|| {
+            fail(std::io::Error::new(std::io::ErrorKind::Other, "already committed"))
+        })?;
+        file.write_all(bytes).map_err(fail)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// How many bytes were written.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Flushes the file to disk and gives it its name,
+    /// `<kind>-<stamp>.<extension>` (with `-2`, `-3`, ... when the name is
+    /// taken; an existing file is never replaced). Returns the path.
+    pub fn commit(mut self, extension: &str) -> Result<PathBuf, OutputError> {
+        if !valid_extension(extension) {
+            return Err(OutputError::Extension(extension.to_owned()));
+        }
+        let temp_path = self.path.join(&self.temp);
+        if let Some(file) = self.file.take() {
+            file.sync_all()
+                .map_err(|reason| OutputError::Write { file: temp_path.clone(), reason })?;
+        }
+        let mut last = None;
+        for name in names(self.kind, &self.stamp, extension) {
+            let file_path = self.path.join(&name);
+            // A hard link fails when the name exists, where a rename would
+            // replace the file; the hidden name is removed after.
+            match self.dir.hard_link(&self.temp, &self.dir, &name) {
+                Ok(()) => {
+                    let _ = self.dir.remove_file(&self.temp);
+                    self.temp.clear();
+                    return Ok(file_path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(file_path),
+                Err(reason) => return Err(OutputError::Write { file: file_path, reason }),
+            }
+        }
+        Err(taken(last.unwrap_or(temp_path)))
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.temp.is_empty() {
+            self.file = None;
+            let _ = self.dir.remove_file(&self.temp);
+        }
     }
 }
 
@@ -170,5 +291,41 @@ mod tests {
         for bad in ["", ".json", "json.", "a..b", "a.b.c.d", "x/y", "toolongextension1"] {
             assert!(!valid_extension(bad), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn a_pending_file_is_named_on_commit_and_gone_when_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = OutputDir::open(tmp.path()).unwrap();
+        let listing = || {
+            let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        };
+        let taken = out.write("2026-12-04T15:00:00Z", "json", b"first").unwrap();
+
+        let mut doc = out.begin(FileKind::Bom, "2026-12-04T15:00:00Z").unwrap();
+        doc.write(b"{\"a\":").unwrap();
+        doc.write(b"1}").unwrap();
+        assert_eq!(doc.written(), 7);
+        assert_eq!(listing().len(), 2, "the document is hidden until committed");
+        let path = doc.commit("json").unwrap();
+        assert_eq!(path.file_name().unwrap(), "inventag-bom-20261204T150000Z-2.json");
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}");
+        assert_eq!(std::fs::read(&taken).unwrap(), b"first", "an existing file is kept");
+
+        let mut lost = out.begin(FileKind::Bom, "2026-12-04T15:00:00Z").unwrap();
+        lost.write(b"partial").unwrap();
+        drop(lost);
+        assert_eq!(
+            listing(),
+            ["inventag-bom-20261204T150000Z-2.json", "inventag-bom-20261204T150000Z.json"]
+        );
+        let bad = out.begin(FileKind::Bom, "x").unwrap();
+        assert!(matches!(bad.commit("../x"), Err(OutputError::Extension(_))));
+        assert_eq!(listing().len(), 2);
     }
 }

@@ -1,7 +1,9 @@
 //! Running a formatter: a fresh store per document, the BOM handed over in
-//! batches, then the compliance report, and the bytes it returns checked
-//! against the size cap. A formatter imports only `log`; it can read
-//! nothing and write nothing.
+//! batches, then the compliance report, and `finish`. A formatter imports
+//! `log` and `output`: it can read nothing, and it writes only its own
+//! document, which the host appends, a piece at a time, to a hidden file
+//! in the output directory under the size cap, and names when `finish`
+//! succeeds. A document that fails or passes the cap leaves no file.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +14,7 @@ use super::{
     bindings::{
         formatter::{
             FormatterPlugin, FormatterPluginPre, exports::inventag::plugin::formatter as wit,
+            inventag::plugin::output,
         },
         types,
     },
@@ -20,6 +23,7 @@ use super::{
 use crate::{
     audit::{ComplianceReport, Severity, report},
     bom::{Bom, Outcome, RunMetadata},
+    output::{FileKind, OutputDir, PendingFile},
 };
 
 /// A formatter's description of itself.
@@ -44,20 +48,26 @@ pub struct LoadedFormatter {
     pre: FormatterPluginPre<FormatterState>,
 }
 
-/// A document a formatter produced.
+/// A document a formatter wrote.
 #[derive(Debug)]
 pub struct Document {
-    /// The bytes to write.
-    pub bytes: Vec<u8>,
-    /// The extension, checked to be short and plain.
-    pub extension: String,
-    /// The media type.
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+    /// The media type the formatter gave.
     pub media_type: String,
 }
 
 /// The store state of a formatter.
 pub struct FormatterState {
     sandbox: Sandbox,
+    /// The file the document goes to; `None` for `describe`.
+    document: Option<PendingFile>,
+    /// The largest document allowed, in bytes.
+    cap: u64,
+    /// Why a write was refused, once one was: the document is lost.
+    refused: Option<String>,
 }
 
 wasi_view!(FormatterState);
@@ -72,6 +82,43 @@ pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Forma
 /// Resources handed over per `add-resources` call.
 const BATCH: usize = 500;
 
+impl FormatterState {
+    fn new(rt: &Runtime, plugin: String, scope: String, document: Option<PendingFile>) -> Self {
+        FormatterState {
+            sandbox: Sandbox::new(&rt.limits, plugin, scope),
+            document,
+            cap: rt.limits.max_document_bytes as u64,
+            refused: None,
+        }
+    }
+
+    /// Appends `bytes` to the document under the cap; the first refusal
+    /// is kept, and every later write is refused the same way.
+    fn append(&mut self, bytes: &[u8]) -> Result<(), output::WriteError> {
+        if self.refused.is_some() {
+            return Err(output::WriteError::Failed("an earlier write was refused".into()));
+        }
+        let Some(document) = self.document.as_mut() else {
+            self.refused = Some("wrote output outside a document".into());
+            return Err(output::WriteError::Failed("no document is open".into()));
+        };
+        if document.written().saturating_add(bytes.len() as u64) > self.cap {
+            self.refused = Some(format!("its document passed the size cap of {} bytes", self.cap));
+            return Err(output::WriteError::TooLarge(self.cap));
+        }
+        document.write(bytes).map_err(|e| {
+            self.refused = Some(e.to_string());
+            output::WriteError::Failed("the host could not write the file".into())
+        })
+    }
+}
+
+impl output::Host for FormatterState {
+    async fn write(&mut self, bytes: Vec<u8>) -> wasmtime::Result<Result<(), output::WriteError>> {
+        Ok(self.append(&bytes))
+    }
+}
+
 impl LoadedFormatter {
     pub(super) async fn load(
         rt: &Runtime,
@@ -83,9 +130,7 @@ impl LoadedFormatter {
             .instantiate_pre(&component)
             .and_then(FormatterPluginPre::new)
             .map_err(|e| format!("cannot link as a formatter: {e:#}"))?;
-        let state = FormatterState {
-            sandbox: Sandbox::new(&rt.limits, file.display().to_string(), "describe".into()),
-        };
+        let state = FormatterState::new(rt, file.display().to_string(), "describe".into(), None);
         let mut store = host::new_store(&rt.engine, state);
         let instance = pre
             .instantiate_async(&mut store)
@@ -121,23 +166,27 @@ impl LoadedFormatter {
         format!("{}@{}", self.info.name, self.info.version)
     }
 
-    /// Produces the document for `bom` and its compliance section.
+    /// Writes the document for `bom` and its compliance section into
+    /// `out`, named for `stamp` and the extension the formatter gives.
+    #[tracing::instrument(name = "formatter.format", skip_all, fields(format = %self.info.format))]
     pub async fn format(
         &self,
         rt: &Runtime,
         run: &RunMetadata,
         bom: &Bom,
         compliance: &ComplianceReport,
+        out: &OutputDir,
+        stamp: &str,
     ) -> Result<Document, String> {
         let label = self.label();
-        let state = FormatterState {
-            sandbox: Sandbox::new(&rt.limits, label.clone(), self.info.format.clone()),
-        };
+        let pending = out.begin(FileKind::Bom, stamp).map_err(|e| format!("{label}: {e}"))?;
+        let state = FormatterState::new(rt, label.clone(), self.info.format.clone(), Some(pending));
         let mut store = host::new_store(&rt.engine, state);
         let started = std::time::Instant::now();
         // wasmtime caps what one call may copy out of the guest at 128 MiB
-        // by default; the document is one such copy, and its own cap (with
-        // room for the record around it) is the one that should decide.
+        // by default. A formatter that does not stream returns its whole
+        // document from `finish`, and the document's own cap (with room
+        // for the record around it) is the one that should decide.
         store.set_hostcall_fuel(rt.limits.max_document_bytes.saturating_add(1 << 20));
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -154,20 +203,28 @@ impl LoadedFormatter {
         }
         .await;
         rt.add_plugin_time(started.elapsed());
+        let state = store.data_mut();
+        // A refused write explains a formatter's failure (or its trap, for
+        // one that ignored the refusal until the deadline) better than
+        // its own words.
+        if let Some(refused) = state.refused.take() {
+            return Err(format!("{label}: {refused}"));
+        }
         let document = match result {
             Ok(Ok(doc)) => doc,
             Ok(Err(message)) => {
                 return Err(format!("{label} could not write its document: {message}"));
             }
+            // A document returned whole from `finish` is copied out under
+            // the hostcall fuel set above, which then reads as the cap.
+            Err(trap) if format!("{trap:#}").contains("fuel allocated for hostcalls") => {
+                return Err(format!(
+                    "{label}: its document passed the size cap of {} bytes",
+                    rt.limits.max_document_bytes
+                ));
+            }
             Err(trap) => return Err(describe_failure(&trap, &label)),
         };
-        if document.bytes.len() > rt.limits.max_document_bytes {
-            return Err(format!(
-                "{label} returned {} bytes, over the cap of {}",
-                document.bytes.len(),
-                rt.limits.max_document_bytes
-            ));
-        }
         let ext = &document.extension;
         if !crate::output::valid_extension(ext) {
             return Err(format!(
@@ -175,11 +232,15 @@ impl LoadedFormatter {
                  letters or digits, 16 characters at most"
             ));
         }
-        Ok(Document {
-            bytes: document.bytes,
-            extension: document.extension,
-            media_type: document.media_type,
-        })
+        if !document.bytes.is_empty() {
+            state
+                .append(&document.bytes)
+                .map_err(|_| format!("{label}: {}", state.refused.take().unwrap_or_default()))?;
+        }
+        let pending = state.document.take().ok_or_else(|| format!("{label}: no document"))?;
+        let bytes = pending.written();
+        let path = pending.commit(ext).map_err(|e| format!("{label}: {e}"))?;
+        Ok(Document { path, bytes, media_type: document.media_type })
     }
 }
 

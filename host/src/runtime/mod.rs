@@ -54,7 +54,7 @@ pub struct Limits {
     /// The largest one record may be, its text fields, tags and
     /// attributes summed (`--plugin-max-record-kib`, 1 MiB).
     pub max_record_bytes: usize,
-    /// The largest document a formatter may return
+    /// The largest document a formatter may write, in bytes
     /// (`--plugin-max-document`, 1 GiB).
     pub max_document_bytes: usize,
 }

@@ -154,7 +154,7 @@ impl Formatter for CsvFormatter {
     fn finish(_coverage: Vec<TargetCoverage>) -> Result<Document, String> {
         let draft = DRAFT.take().ok_or_else(|| "finish called without begin".to_string())?;
         Ok(Document {
-            bytes: draft.out.into_vec(),
+            bytes: draft.out.finish()?,
             extension: "csv".to_string(),
             media_type: "text/csv; charset=utf-8; header=present".to_string(),
         })
@@ -170,7 +170,7 @@ mod tests {
     fn one(value: &str) -> String {
         let mut out = Chunked::new();
         field(&mut out, value);
-        String::from_utf8(out.into_vec()).unwrap_or_default()
+        String::from_utf8(out.finish().unwrap()).unwrap_or_default()
     }
 
     #[test]

@@ -204,7 +204,7 @@ impl Draft {
         self.tally.add(r);
     }
 
-    fn finish(mut self, coverage: &[TargetCoverage]) -> Vec<u8> {
+    fn finish(mut self, coverage: &[TargetCoverage]) -> Result<Vec<u8>, String> {
         let stats = CoverageStats::of(coverage);
         let mut props = vec![
             prop("inventag:resources", self.tally.total.to_string()),
@@ -241,7 +241,7 @@ impl Draft {
         self.out.extend_from_slice(br#"],"properties":"#);
         write_json(&mut self.out, &Value::Array(props));
         self.out.push(b'}');
-        self.out.into_vec()
+        self.out.finish()
     }
 }
 
@@ -275,7 +275,7 @@ impl Formatter for CycloneDxFormatter {
     fn finish(coverage: Vec<TargetCoverage>) -> Result<Document, String> {
         let draft = DRAFT.take().ok_or_else(|| "finish called without begin".to_string())?;
         Ok(Document {
-            bytes: draft.finish(&coverage),
+            bytes: draft.finish(&coverage)?,
             extension: "cdx.json".to_string(),
             media_type: "application/vnd.cyclonedx+json; version=1.6".to_string(),
         })

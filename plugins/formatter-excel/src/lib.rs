@@ -100,7 +100,7 @@ impl Formatter for ExcelFormatter {
         let draft = DRAFT.take().ok_or_else(|| "finish called without begin".to_string())?;
         let bytes = draft.into_workbook(&coverage).map_err(|e| format!("xlsx: {e}"))?;
         Ok(Document {
-            bytes,
+            bytes: inventag_formatter_kit::deliver(bytes)?,
             extension: "xlsx".to_string(),
             media_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 .to_string(),

@@ -4,8 +4,9 @@
 //! `begin` writes the opening and the run metadata, each `add-resources`
 //! serialises its resources straight into the output (the records
 //! themselves are not kept), `add-compliance` keeps the compliance report,
-//! and `finish` appends the coverage, a summary and the compliance section
-//! and hands the bytes back. The shape:
+//! and `finish` appends the coverage, a summary and the compliance section.
+//! The bytes go to the host a chunk at a time as they are made, so the
+//! document never sits whole in the formatter's memory. The shape:
 //!
 //! ```text
 //! {"schema_version":"1.0",
@@ -53,8 +54,7 @@ struct JsonFormatter;
 /// The document being written, between `begin` and `finish`.
 #[derive(Default)]
 struct Draft {
-    /// The document's bytes so far, in chunks so that growing it never
-    /// needs a copy of the whole.
+    /// The document's bytes not yet handed to the host.
     out: Chunked,
     /// How many resources were written.
     total: u64,
@@ -165,7 +165,7 @@ impl Formatter for JsonFormatter {
         write_json(&mut draft.out, &draft.compliance.take().unwrap_or(Value::Null));
         draft.out.push(b'}');
         Ok(Document {
-            bytes: draft.out.into_vec(),
+            bytes: draft.out.finish()?,
             extension: "json".to_string(),
             media_type: "application/json".to_string(),
         })

@@ -9,7 +9,8 @@
 //! * [`compliance`]: the section every document renders on compliance;
 //! * [`sheet`]: worksheet names Excel accepts;
 //! * [`draft`]: the one document in progress between `begin` and `finish`;
-//! * [`buffer`]: an output buffer that grows without doubling spikes.
+//! * [`buffer`]: an output buffer that hands the document to the host in
+//!   chunks as it grows.
 //!
 //! Nothing here may panic on data: a formatter must never trap because a
 //! value is odd.
@@ -23,7 +24,7 @@ pub mod sheet;
 pub mod tally;
 pub mod text;
 
-pub use buffer::Chunked;
+pub use buffer::{Chunked, deliver};
 pub use compliance::{Compliance, ComplianceItem, ComplianceStatus};
 pub use draft::Slot;
 pub use tally::{CoverageStats, RunFacts, Tally};

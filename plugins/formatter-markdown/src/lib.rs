@@ -231,7 +231,7 @@ impl Formatter for MarkdownFormatter {
     fn finish(coverage: Vec<TargetCoverage>) -> Result<Document, String> {
         let draft = DRAFT.take().ok_or_else(|| "finish called without begin".to_string())?;
         Ok(Document {
-            bytes: draft.render(&coverage).into_bytes(),
+            bytes: inventag_formatter_kit::deliver(draft.render(&coverage).into_bytes())?,
             extension: "md".to_string(),
             media_type: "text/markdown; charset=utf-8".to_string(),
         })

@@ -334,7 +334,7 @@ impl Formatter for WordFormatter {
     fn finish(coverage: Vec<TargetCoverage>) -> Result<Document, String> {
         let draft = DRAFT.take().ok_or_else(|| "finish called without begin".to_string())?;
         Ok(Document {
-            bytes: draft.package(&coverage)?,
+            bytes: inventag_formatter_kit::deliver(draft.package(&coverage)?)?,
             extension: "docx".to_string(),
             media_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
                 .to_string(),

@@ -1,6 +1,7 @@
 //! Bindings for the `formatter-plugin` world.
 //!
-//! A formatter imports `log` only and exports the `formatter` interface:
+//! A formatter imports `log` and `output` (see [`crate::output`]) and
+//! exports the `formatter` interface:
 //! `begin`, `add-resources` per batch, `add-compliance` once with the
 //! run's [`ComplianceReport`], then `finish`.
 //! Implement [`Formatter`] on a unit struct and pass it to
@@ -17,8 +18,8 @@ wit_bindgen::generate!({
     default_bindings_module: "inventag_plugin_sdk::formatter",
     runtime_path: "inventag_plugin_sdk::wit_bindgen::rt",
     with: {
-        "inventag:plugin/types@0.1.1": inventag_plugin_sdk::collector::inventag::plugin::types,
-        "inventag:plugin/log@0.1.1": inventag_plugin_sdk::collector::inventag::plugin::log,
+        "inventag:plugin/types@0.1.2": inventag_plugin_sdk::collector::inventag::plugin::types,
+        "inventag:plugin/log@0.1.2": inventag_plugin_sdk::collector::inventag::plugin::log,
     },
 });
 

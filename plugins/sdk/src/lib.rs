@@ -1,7 +1,7 @@
 //! The guest-side SDK for inventag plugins.
 //!
 //! inventag runs its collectors and formatters as WebAssembly components
-//! (`wasm32-wasip2`) against the WIT package `inventag:plugin@0.1.1` in the
+//! (`wasm32-wasip2`) against the WIT package `inventag:plugin@0.1.2` in the
 //! repository's `wit/` folder. This crate holds the generated bindings for
 //! both worlds, so that a plugin crate depends on this SDK alone, and a few
 //! small helpers on top of them:
@@ -15,7 +15,9 @@
 //! * [`collect`]: [`Collection`] runs the parts of a collection, keeps the
 //!   warnings and decides between a summary and a collection error;
 //! * [`log`]: [`log::info`], [`log::warn`] and friends write to the host's
-//!   log.
+//!   log;
+//! * [`output`]: a formatter's [`output::write`] hands its document to the
+//!   host a piece at a time.
 //!
 //! A collector implements [`Collector`] and registers itself with
 //! [`export_collector!`]; a formatter implements [`Formatter`] and registers
@@ -40,6 +42,7 @@ pub mod aws;
 pub mod collect;
 pub mod emit;
 pub mod log;
+pub mod output;
 pub mod prelude;
 pub mod record;
 

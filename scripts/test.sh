@@ -2,8 +2,10 @@
 # scripts/test.sh: runs every test of the inventag host. Installs what a fresh
 # machine lacks (the wasm32-wasip2 target, .venv with a pinned moto, boto3 and
 # the JSON Schema and CycloneDX validators, and on Debian LibreOffice and
-# poppler for the rendering check), builds the plugins into dist/, runs the
-# formatter plugins' own unit tests (when no ARGS are given), then
+# poppler for the rendering check), builds the plugins into dist/ and the
+# out-of-tree examples/custom-* plugins on their own, runs the
+# formatter plugins' and the HTML example's unit tests (when no ARGS are
+# given), then
 #
 #   cargo test -p inventag --locked [ARGS...] -- --test-threads 2
 #
@@ -25,6 +27,20 @@ ensure_wasm_target
 ensure_venv
 ensure_office_tools
 "$REPO_ROOT/scripts/build-plugins.sh" --locked
+
+# The third-party examples build on their own, outside the workspace, as the
+# README's plugin author guide says; tests/third_party_plugins.rs runs them.
+example_target="$CARGO_TARGET_DIR/examples"
+for example in custom-collector custom-formatter; do
+    log "building examples/$example (cargo build --target $WASM_TARGET --release)"
+    (cd "examples/$example" && CARGO_TARGET_DIR="$example_target" \
+        cargo build --target "$WASM_TARGET" --release --locked) ||
+        die "examples/$example does not build"
+done
+export INVENTAG_EXAMPLE_PLUGIN_DIR="$CARGO_TARGET_DIR/example-plugins"
+mkdir -p "$INVENTAG_EXAMPLE_PLUGIN_DIR"
+cp -- "$example_target/$WASM_TARGET/release/inventag_ecr.wasm" "$INVENTAG_EXAMPLE_PLUGIN_DIR/ecr.wasm"
+cp -- "$example_target/$WASM_TARGET/release/inventag_html.wasm" "$INVENTAG_EXAMPLE_PLUGIN_DIR/html.wasm"
 
 # Split the caller's arguments at `--`: cargo's own before, the test
 # harness's after.
@@ -70,6 +86,8 @@ if ((${#cargo_args[@]} == 0)); then
     done
     log "cargo test --locked ${plugin_tests[*]}"
     cargo test --locked "${plugin_tests[@]}"
+    log "cargo test --locked in examples/custom-formatter (its escaping rules)"
+    (cd examples/custom-formatter && CARGO_TARGET_DIR="$example_target" cargo test --locked)
 fi
 
 log "cargo test -p inventag --locked ${cargo_args[*]} -- --test-threads 2 ${harness_args[*]}"

@@ -35,8 +35,7 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
         hang: vec!["DescribeKeyPairs".into()],
         ..common::proxy::Faults::default()
     };
-    let proxy =
-        common::proxy::Proxy::with_faults(moto.url.trim_start_matches("http://"), faults);
+    let proxy = common::proxy::Proxy::with_faults(moto.url.trim_start_matches("http://"), faults);
     let plugins = common::plugin_set(
         tmp.path(),
         &[
@@ -144,6 +143,7 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
     for (k, want) in &wanted {
         assert_eq!(got[k]["tags"], want["tags"], "tags differ for {k:?}");
     }
-    let ec2: Vec<&Value> = coverage.iter().filter(|c| c["collector"] != hostile["collector"]).collect();
+    let ec2: Vec<&Value> =
+        coverage.iter().filter(|c| c["collector"] != hostile["collector"]).collect();
     assert!(!ec2.is_empty() && ec2.iter().all(|c| c["outcome"] == "ok"), "{ec2:#?}");
 }

@@ -67,10 +67,7 @@ fn one_changed_byte_in_a_vetted_plugin_makes_the_run_refuse_it_naming_both_diges
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(copy.to_str().unwrap()), "the file is not named: {stderr}");
     assert!(stderr.contains(&format!("sha256 {}", sha256(&copy))), "{stderr}");
-    assert!(
-        stderr.contains(&format!("the lock expects sha256 {}", sha256(&original))),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("the lock expects sha256 {}", sha256(&original))), "{stderr}");
     assert!(stderr.contains("altered"), "{stderr}");
     assert!(!out.exists(), "a refused run created its output directory");
     assert!(!stderr.contains("none-such"), "the run went on to credentials: {stderr}");

@@ -142,8 +142,8 @@ async fn bench(args: Args) -> Result<(), String> {
     let cache = tempfile::tempdir().map_err(|e| e.to_string())?;
     let fresh = || Runtime::new(Limits::default()).map_err(|e| e.to_string());
     let cold = load_all(&fresh()?, &files).await?;
-    let storing = load_all(&fresh()?.with_cache(cache.path()).map_err(|e| e.to_string())?, &files)
-        .await?;
+    let storing =
+        load_all(&fresh()?.with_cache(cache.path()).map_err(|e| e.to_string())?, &files).await?;
     let cached_rt = fresh()?.with_cache(cache.path()).map_err(|e| e.to_string())?;
     let cached = load_all(&cached_rt, &files).await?;
     let hits = cached_rt.cache().map_or(0, |c| c.hits());

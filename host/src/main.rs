@@ -806,7 +806,12 @@ async fn plugins(command: PluginsCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             let lock = commands::vet_commit(&plan).context("inventag plugins vet")?;
-            eprintln!("added {} (sha256 {}) to {}", args.file.display(), plan.plugin.sha256, lock.display());
+            eprintln!(
+                "added {} (sha256 {}) to {}",
+                args.file.display(),
+                plan.plugin.sha256,
+                lock.display()
+            );
         }
         PluginsCommand::Keygen(args) => {
             let (key, public) = vetting::signing::generate(&args.out, &args.comment)

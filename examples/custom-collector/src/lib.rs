@@ -72,10 +72,7 @@ fn repository_record(c: &mut Collection, repository: &Value) -> Resource {
         .attribute("uri", repository["repositoryUri"].clone())
         .attribute("registry_id", repository["registryId"].clone())
         .attribute("image_tag_mutability", repository["imageTagMutability"].clone())
-        .attribute(
-            "scan_on_push",
-            repository["imageScanningConfiguration"]["scanOnPush"].clone(),
-        )
+        .attribute("scan_on_push", repository["imageScanningConfiguration"]["scanOnPush"].clone())
         .attribute(
             "encryption_type",
             repository["encryptionConfiguration"]["encryptionType"].clone(),

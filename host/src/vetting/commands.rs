@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{
-    Digest, LockEntry, LockFile, SigningKey, Status, Vetting, VettingError, VettingOptions,
-    signing,
+    Digest, LockEntry, LockFile, SigningKey, Status, Vetting, VettingError, VettingOptions, signing,
 };
 use crate::{
     runtime::{Declaration, Limits, LoadError, Runtime},
@@ -153,7 +152,10 @@ pub fn render_inspect(r: &PluginReport) -> String {
     match &r.declaration {
         Some(d) => {
             out.push_str(&format!("kind:     {}\nname:     {}\n", d.kind, d.name));
-            out.push_str(&format!("version:  {}\nwit:      inventag:plugin@{}\n", d.version, d.wit_version));
+            out.push_str(&format!(
+                "version:  {}\nwit:      inventag:plugin@{}\n",
+                d.version, d.wit_version
+            ));
             out.push_str(&format!("summary:  {}\n", d.summary));
             if let Some(format) = &d.format {
                 out.push_str(&format!("format:   {format}\n"));

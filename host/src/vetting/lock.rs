@@ -170,8 +170,7 @@ mod tests {
         assert_eq!(back, lock);
         assert_eq!(back.plugins[0].file, "a.wasm");
 
-        std::fs::write(&path, r#"{"version":1,"plugins":[{"file":"a.wasm","sha":"x"}]}"#)
-            .unwrap();
+        std::fs::write(&path, r#"{"version":1,"plugins":[{"file":"a.wasm","sha":"x"}]}"#).unwrap();
         let e = LockFile::load(&path).unwrap_err().to_string();
         assert!(e.contains("plugins[0]") && e.contains("sha"), "{e}");
         std::fs::write(&path, r#"{"version":1,"plugins":[{"file":"a.wasm","sha256":"x"}]}"#)

@@ -319,9 +319,6 @@ mod tests {
         std::fs::write(signing::signature_path(&other), key.sign(&Digest::of(b"new"))).unwrap();
         let options = VettingOptions { trusted_keys: Some(public), ..options };
         let vetting = Vetting::open(dir.path(), &options).unwrap();
-        assert_eq!(
-            vetting.check(&other).unwrap().status,
-            Status::Signed { key_id: key.key_id() }
-        );
+        assert_eq!(vetting.check(&other).unwrap().status, Status::Signed { key_id: key.key_id() });
     }
 }

@@ -46,17 +46,12 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
     );
     let out_dir = tmp.path().join("out");
     let started = Instant::now();
-    let output = common::inventag(
-        Some(&moto),
-        Some(&seeded.profile_dir),
+    let output = common::run_seeded(
+        &moto,
+        &seeded,
+        &out_dir,
+        &plugins,
         &[
-            "run",
-            "--accounts-file",
-            seeded.accounts_file.to_str().unwrap(),
-            "--output-dir",
-            out_dir.to_str().unwrap(),
-            "--plugin-dir",
-            plugins.to_str().unwrap(),
             "--endpoint-url",
             &proxy.url,
             "--plugin-deadline",
@@ -68,7 +63,6 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
             "--plugin-call-timeout",
             "2",
         ],
-        &[],
     );
     let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);

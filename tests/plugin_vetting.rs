@@ -210,19 +210,9 @@ fn a_signed_build_runs_without_a_lock_entry_and_an_unvetted_one_only_when_allowe
     let cache = tmp.path().join("cache");
     let run = |out: &str, extra: &[&str]| {
         let out_dir = tmp.path().join(out);
-        let mut args = vec![
-            "run",
-            "--accounts-file",
-            seeded.accounts_file.to_str().unwrap(),
-            "--output-dir",
-            out_dir.to_str().unwrap(),
-            "--plugin-dir",
-            plugins.to_str().unwrap(),
-            "--plugin-cache",
-            cache.to_str().unwrap(),
-        ];
+        let mut args = vec!["--plugin-cache", cache.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let output = common::inventag(Some(&moto), Some(&seeded.profile_dir), &args, &[]);
+        let output = common::run_seeded(&moto, &seeded, &out_dir, &plugins, &args);
         (output, out_dir)
     };
 

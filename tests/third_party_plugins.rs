@@ -71,23 +71,8 @@ fn the_example_collector_and_formatter_build_out_of_tree_vet_and_run_against_mot
     }
 
     let out_dir = tmp.path().join("out");
-    let output = common::inventag(
-        Some(&moto),
-        Some(&seeded.profile_dir),
-        &[
-            "run",
-            "--accounts-file",
-            seeded.accounts_file.to_str().unwrap(),
-            "--output-dir",
-            out_dir.to_str().unwrap(),
-            "--plugin-dir",
-            plugins.to_str().unwrap(),
-            "--formats",
-            "json",
-            "html",
-        ],
-        &[],
-    );
+    let output =
+        common::run_seeded(&moto, &seeded, &out_dir, &plugins, &["--formats", "json", "html"]);
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "inventag failed:\n{stderr}");
 

@@ -157,6 +157,28 @@ pub fn inventag(
     cmd.output().expect("cannot run inventag")
 }
 
+/// Runs `inventag run` on the seeded accounts against moto, writing into
+/// `out_dir` with the plugins of `plugins`, and `extra` flags.
+pub fn run_seeded(
+    moto: &Moto,
+    seeded: &Seeded,
+    out_dir: &Path,
+    plugins: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        "run",
+        "--accounts-file",
+        seeded.accounts_file.to_str().unwrap(),
+        "--output-dir",
+        out_dir.to_str().unwrap(),
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    inventag(Some(moto), Some(&seeded.profile_dir), &args, &[])
+}
+
 /// The single JSON BOM of `dir` (the compliance report beside it is
 /// another file), parsed.
 pub fn read_json_bom(dir: &Path) -> Value {

@@ -37,7 +37,10 @@ const HEADER: &str = "inventag-cwasm-v1";
 #[non_exhaustive]
 pub enum CacheError {
     /// The directory could not be created or read.
-    #[error("{dir}: cannot use as the component cache: {source}")]
+    #[error(
+        "{dir}: cannot use as the component cache: {source} (choose another with \
+         --plugin-cache DIR, or run with --no-plugin-cache)"
+    )]
     Io {
         /// The directory.
         dir: PathBuf,
@@ -45,7 +48,10 @@ pub enum CacheError {
         source: std::io::Error,
     },
     /// The directory or an entry is unsafe to load code from.
-    #[error("{path}: {why}; the component cache must be a directory only you can write")]
+    #[error(
+        "{path}: {why}; the component cache must be a directory only you can write \
+         (fix it, choose another with --plugin-cache DIR, or run with --no-plugin-cache)"
+    )]
     Unsafe {
         /// The directory or file.
         path: PathBuf,

@@ -59,8 +59,8 @@ impl fmt::Debug for Digest {
 /// Whether a plugin file is vetted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// The lock lists its file name with this digest (or this digest under
-    /// another name).
+    /// The lock lists its file name with this digest, or (for a file name
+    /// it does not list) this digest under another name.
     Locked,
     /// A trusted key signed this digest.
     Signed {
@@ -245,7 +245,13 @@ impl Vetting {
     pub fn status(&self, file: &Path, digest: &Digest) -> Status {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let entry = self.lock.entry(&name);
-        if entry.is_some_and(|e| e.sha256 == digest.to_string()) || self.lock.has_digest(digest) {
+        // A file the lock names must have its own digest; a file it does
+        // not name may be a renamed copy of a vetted one.
+        let locked = match entry {
+            Some(e) => e.sha256 == digest.to_string(),
+            None => self.lock.has_digest(digest),
+        };
+        if locked {
             return Status::Locked;
         }
         if let Some(key) = self.keys.verify(&signing::signature_path(file), digest) {
@@ -312,11 +318,28 @@ mod tests {
         assert!(e.contains(&checked.digest.to_string()) && e.contains(&digest.to_string()), "{e}");
         assert!(e.contains("p.wasm"), "{e}");
 
+        // Another vetted build put in place of a listed file is altered.
+        std::fs::write(&plugin, b"new").unwrap();
+        let mut swapped = LockFile::load(&dir.path().join(LOCK_FILE_NAME)).unwrap();
+        swapped.insert(LockEntry {
+            file: "r.wasm".into(),
+            sha256: Digest::of(b"new").to_string(),
+            plugin: None,
+            kind: None,
+            vetted: None,
+        });
+        swapped.save(&dir.path().join(LOCK_FILE_NAME)).unwrap();
+        let vetting_swapped = Vetting::open(dir.path(), &options).unwrap();
+        assert!(matches!(vetting_swapped.check(&plugin).unwrap().status, Status::Altered { .. }));
+        let renamed = dir.path().join("renamed.wasm");
+        std::fs::write(&renamed, b"new").unwrap();
+        assert_eq!(vetting_swapped.check(&renamed).unwrap().status, Status::Locked);
+
         let other = dir.path().join("q.wasm");
-        std::fs::write(&other, b"new").unwrap();
+        std::fs::write(&other, b"other").unwrap();
         assert_eq!(vetting.check(&other).unwrap().status, Status::Unvetted);
         let (key, public) = signing::generate(&dir.path().join("k"), "team").unwrap();
-        std::fs::write(signing::signature_path(&other), key.sign(&Digest::of(b"new"))).unwrap();
+        std::fs::write(signing::signature_path(&other), key.sign(&Digest::of(b"other"))).unwrap();
         let options = VettingOptions { trusted_keys: Some(public), ..options };
         let vetting = Vetting::open(dir.path(), &options).unwrap();
         assert_eq!(vetting.check(&other).unwrap().status, Status::Signed { key_id: key.key_id() });

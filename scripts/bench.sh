@@ -146,7 +146,7 @@ PY
         echo "  resources in BOM     $count"
         echo "  wall time            $WALL"
         echo "  peak RSS             $RSS_MB MB"
-        echo "  CPU                  $CPU_S s ($(figure '\([0-9.]*\)s in plugins') s in plugins)"
+        echo "  CPU                  $CPU_S s ($(figure ' \([0-9.]*\)s in plugins') s in plugins)"
         echo "  BOM size             $(du -h "$BOM_FILE" | cut -f1)"
         ;;
     *) die "unknown scenario $scenario (latency, scale)" ;;

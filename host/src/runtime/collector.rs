@@ -201,7 +201,11 @@ impl LoadedCollector {
         let label = self.label();
         let access = AwsAccess {
             gateway: spec.gateway.clone(),
-            caller: Caller { label: label.clone(), grants: self.grants.clone() },
+            caller: Caller {
+                label: label.clone(),
+                grants: self.grants.clone(),
+                part: spec.part.clone(),
+            },
             credentials: spec.credentials.clone(),
         };
         let scope = match &spec.part {

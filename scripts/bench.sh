@@ -8,8 +8,9 @@
 #            wall time, collection time, AWS calls, peak calls in flight,
 #            peak RSS and the share of CPU spent inside plugins, and compares
 #            the collection time with the longest chain of dependent calls
-#            (the identity check, then one page per collector part, each
-#            costing the mean round trip the proxy measured).
+#            (the identity check, then the calls of the busiest collector
+#            part of one target, read from the audit log, each costing the
+#            mean round trip the proxy measured).
 #   scale    100,000 synthetic resources (5 accounts x 2 regions x 10,000,
 #            from the benchmark-only synthetic collector) written as JSON.
 #            Prints wall time, peak RSS and the resources in the BOM.
@@ -97,19 +98,28 @@ for scenario in "${scenarios[@]}"; do
             --endpoint-url "http://$proxy_addr"
         sleep 0.3
         kill "$proxy_pid" 2>/dev/null || true
-        python3 - "$RUN_TMP/proxy.json" "$SUMMARY" "$WALL" "$RSS_MB" "$CPU_S" "$LATENCY_MS" <<'PY'
-import json, re, sys
+        python3 - "$RUN_TMP/proxy.json" "$SUMMARY" "$WALL" "$RSS_MB" "$CPU_S" "$LATENCY_MS" \
+            "$RUN_TMP"/out-latency/inventag-audit-*.jsonl <<'PY'
+import collections, json, re, sys
 stats = json.load(open(sys.argv[1]))
-summary, wall, rss, cpu, latency = sys.argv[2:7]
+summary, wall, rss, cpu, latency, audit = sys.argv[2:8]
 def num(pattern):
     m = re.search(pattern, summary)
     return float(m.group(1)) if m else float("nan")
 collect = num(r"collected in ([0-9.]+)s")
 plugins = num(r"([0-9.]+)s in plugins")
 resources = int(num(r"(\d+) resources"))
-# The longest chain of dependent calls: the identity check, then the one
-# page of each collector part.
-chain_calls = 2
+# The longest chain of dependent calls: the identity check, then the calls
+# of the busiest collector part of one target, which a part makes one after
+# the other (the audit log names the part of every call).
+chains = collections.Counter()
+for line in open(audit):
+    record = json.loads(line)
+    if record["plugin"] != "inventag" and record["verdict"] == "allowed":
+        key = (record["plugin"], record["account_id"], record["region"], record.get("part"))
+        chains[key] += 1
+(longest, part_calls), = chains.most_common(1)
+chain_calls = 1 + part_calls
 chain = chain_calls * stats["mean_ms"] / 1000
 unloaded = chain_calls * stats["min_ms"] / 1000
 print(f"latency scenario ({latency} ms per request)")
@@ -117,7 +127,8 @@ print(f"  resources            {resources}")
 print(f"  wall time            {wall} (process), {collect:.3f} s collecting")
 print(f"  AWS calls            {stats['requests']} (peak {stats['peak_in_flight']} in flight)")
 print(f"  round trip           {stats['mean_ms']:.1f} ms mean, {stats['min_ms']:.1f} ms fastest")
-print(f"  longest chain        {chain_calls} calls = {chain:.3f} s at the mean round trip")
+print(f"  longest chain        {chain_calls} calls = {chain:.3f} s at the mean round trip "
+      f"(identity check, then {longest[0]} part {longest[3]} in {longest[1]}/{longest[2]})")
 print(f"  collection / chain   {collect / chain:.2f}x")
 print(f"  unloaded chain       {unloaded:.3f} s at the fastest round trip "
       f"({collect / unloaded:.1f}x; moto serves {stats['requests'] / collect:.0f} calls/s)")
@@ -150,7 +161,7 @@ PY
         echo "  resources in BOM     $count"
         echo "  wall time            $WALL"
         echo "  peak RSS             $RSS_MB MB"
-        echo "  CPU                  $CPU_S s ($(figure '\([0-9.]*\)s in plugins') s in plugins)"
+        echo "  CPU                  $CPU_S s ($(figure ' \([0-9.]*\)s in plugins') s in plugins)"
         echo "  BOM size             $(du -h "$BOM_FILE" | cut -f1)"
         ;;
     *) die "unknown scenario $scenario (latency, scale)" ;;

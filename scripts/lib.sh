@@ -65,7 +65,7 @@ _run_exit_handlers() {
     local i
     set +e
     for ((i = ${#_EXIT_HANDLERS[@]} - 1; i >= 0; i--)); do
-        eval "${_EXIT_HANDLERS[i]}"
+        eval "${_EXIT_HANDLERS[i]}" 2>/dev/null
     done
     _EXIT_HANDLERS=()
     return "$status"

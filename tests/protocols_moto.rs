@@ -59,6 +59,7 @@ impl Client {
         Caller {
             label: "protocol-test".into(),
             grants: Arc::new(Grants::new([(service, &ops[..])])),
+            part: None,
         }
     }
 

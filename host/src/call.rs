@@ -113,6 +113,7 @@ pub async fn execute(options: CallOptions) -> Result<Value, CallCommandError> {
     let caller = Caller {
         label: "inventag".into(),
         grants: Arc::new(Grants::new([(options.service.as_str(), &operations[..])])),
+        part: None,
     };
     // Refuse before resolving credentials: a denied call needs none.
     gateway

@@ -158,7 +158,11 @@ pub enum RunError {
 /// The host's own AWS needs, as grants.
 fn host_caller() -> Caller {
     let regions = ["DescribeRegions".to_owned()];
-    Caller { label: "inventag".into(), grants: Arc::new(Grants::new([("ec2", &regions[..])])) }
+    Caller {
+        label: "inventag".into(),
+        grants: Arc::new(Grants::new([("ec2", &regions[..])])),
+        part: None,
+    }
 }
 
 /// Runs a whole collection and writes every requested format.

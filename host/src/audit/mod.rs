@@ -66,6 +66,10 @@ pub struct AuditRecord {
     pub plugin: String,
     /// The plugin's version, or the host's.
     pub plugin_version: String,
+    /// The collector part the call was made for, when the collector was
+    /// run a part at a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
     /// The 12-digit account.
     pub account_id: String,
     /// The region called.
@@ -119,6 +123,8 @@ impl Exchange {
 pub struct Call<'a> {
     /// The caller's label, `name@version`, or `inventag`.
     pub caller: &'a str,
+    /// The collector part it works for, if any.
+    pub part: Option<&'a str>,
     /// The account.
     pub account_id: &'a str,
     /// The region.
@@ -327,6 +333,7 @@ impl AuditLog {
             standard: self.standard,
             plugin,
             plugin_version,
+            part: call.part.map(|p| clean(p, MAX_NAME_CHARS)),
             account_id: clean(call.account_id, MAX_NAME_CHARS),
             region: clean(call.region, MAX_NAME_CHARS),
             service: clean(call.service, MAX_NAME_CHARS),
@@ -449,6 +456,7 @@ mod tests {
     fn call<'a>(operation: &'a str) -> Call<'a> {
         Call {
             caller: "probe@1.2.3",
+            part: None,
             account_id: "111111111111",
             region: "us-east-1",
             service: "ec2",

@@ -128,6 +128,7 @@ impl Intercept for SdkAudit {
         };
         let call = Call {
             caller: "inventag",
+            part: None,
             account_id: &self.account_id,
             region: &self.region,
             service: self.service,
@@ -166,6 +167,7 @@ impl ProvideCredentials for AuditedProvider {
             let result = self.inner.provide_credentials().await;
             let call = Call {
                 caller: "inventag",
+                part: None,
                 account_id: &self.hook.account_id,
                 region: &self.hook.region,
                 service: self.hook.service,

@@ -48,6 +48,8 @@ pub struct Caller {
     pub label: String,
     /// What it may call.
     pub grants: Arc<Grants>,
+    /// The collector part being collected, when the call is a part's.
+    pub part: Option<String>,
 }
 
 /// How the gateway retries.
@@ -194,6 +196,7 @@ impl Gateway {
             let elapsed = clock.elapsed();
             let call = Call {
                 caller: &caller.label,
+                part: caller.part.as_deref(),
                 account_id,
                 region,
                 service,
@@ -272,6 +275,7 @@ impl Gateway {
                 let (region, elapsed) = (region.as_str(), clock.elapsed());
                 let call = Call {
                     caller: &caller.label,
+                    part: caller.part.as_deref(),
                     account_id,
                     region,
                     service,

@@ -4,7 +4,11 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use serde_json::Value;
@@ -17,6 +21,7 @@ use super::{
         collector::{CollectorPlugin, CollectorPluginPre},
         records, types,
     },
+    cpu::on_cpu,
     host::{self, Sandbox, describe_failure, wasi_view},
 };
 use crate::{
@@ -112,8 +117,8 @@ pub struct CollectorState {
     denials: Vec<String>,
     /// Kinds of the calls that failed, to name the outcome.
     failures: FailureKinds,
-    /// Time spent waiting in host calls.
-    host_wait: std::time::Duration,
+    /// Processor time spent in this store's host calls, in nanoseconds.
+    host_cpu: Arc<AtomicU64>,
     /// Where accepted records go, if not into `records`.
     sink: Option<Arc<std::sync::Mutex<bom::ResourceStore>>>,
     /// Records accepted so far.
@@ -198,7 +203,11 @@ impl LoadedCollector {
         let label = self.label();
         let access = AwsAccess {
             gateway: spec.gateway.clone(),
-            caller: Caller { label: label.clone(), grants: self.grants.clone() },
+            caller: Caller {
+                label: label.clone(),
+                grants: self.grants.clone(),
+                part: spec.part.clone(),
+            },
             credentials: spec.credentials.clone(),
         };
         let scope = match &spec.part {
@@ -222,14 +231,15 @@ impl LoadedCollector {
             partition: spec.partition.clone(),
             part: spec.part.clone(),
         };
-        let started = std::time::Instant::now();
-        let result = async {
+        let total = AtomicU64::new(0);
+        let result = on_cpu(&total, async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.inventag_plugin_collector().call_collect(&mut store, &target).await
-        }
+        })
         .await;
         let state = store.into_data();
-        rt.add_plugin_time(started.elapsed().saturating_sub(state.host_wait));
+        let host = state.host_cpu.load(Ordering::Relaxed);
+        rt.add_plugin_time(Duration::from_nanos(total.into_inner().saturating_sub(host)));
         let mut messages = Vec::new();
         let outcome = match result {
             Ok(Ok(summary)) => {
@@ -307,7 +317,7 @@ impl CollectorState {
             rejected: Vec::new(),
             denials: Vec::new(),
             failures: FailureKinds::default(),
-            host_wait: std::time::Duration::ZERO,
+            host_cpu: Arc::default(),
             sink: None,
             accepted: 0,
         }
@@ -473,8 +483,43 @@ impl aws::Host for CollectorState {
         region: String,
         input: String,
     ) -> wasmtime::Result<Result<String, aws::AwsError>> {
+        let cpu = self.host_cpu.clone();
+        on_cpu(&cpu, self.host_call(service, operation, region, input)).await
+    }
+
+    async fn paginate(
+        &mut self,
+        service: String,
+        operation: String,
+        region: String,
+        input: String,
+    ) -> wasmtime::Result<Resource<PageStream>> {
+        let cpu = self.host_cpu.clone();
+        on_cpu(&cpu, self.host_paginate(service, operation, region, input)).await
+    }
+
+    async fn paginate_all(
+        &mut self,
+        service: String,
+        operation: String,
+        region: String,
+        input: String,
+    ) -> wasmtime::Result<Result<String, aws::AwsError>> {
+        let cpu = self.host_cpu.clone();
+        on_cpu(&cpu, self.host_paginate_all(service, operation, region, input)).await
+    }
+}
+
+/// The host calls' work, measured by the trait methods that call them.
+impl CollectorState {
+    async fn host_call(
+        &mut self,
+        service: String,
+        operation: String,
+        region: String,
+        input: String,
+    ) -> wasmtime::Result<Result<String, aws::AwsError>> {
         let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
-        let waiting = std::time::Instant::now();
         let budget = self.sandbox.host_call_budget(self.call_timeout);
         let result = match parse_input(&input) {
             Ok(input) => {
@@ -490,7 +535,6 @@ impl aws::Host for CollectorState {
             }
             Err(e) => Err(e),
         };
-        self.host_wait += waiting.elapsed();
         match result {
             Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
             Err(e) => {
@@ -500,7 +544,7 @@ impl aws::Host for CollectorState {
         }
     }
 
-    async fn paginate(
+    async fn host_paginate(
         &mut self,
         service: String,
         operation: String,
@@ -539,7 +583,7 @@ impl aws::Host for CollectorState {
         Ok(self.sandbox.table.push(stream)?)
     }
 
-    async fn paginate_all(
+    async fn host_paginate_all(
         &mut self,
         service: String,
         operation: String,
@@ -547,7 +591,6 @@ impl aws::Host for CollectorState {
         input: String,
     ) -> wasmtime::Result<Result<String, aws::AwsError>> {
         let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
-        let waiting = std::time::Instant::now();
         let budget = self.sandbox.host_call_budget(self.call_timeout);
         let result = match parse_input(&input) {
             Ok(input) => {
@@ -568,7 +611,6 @@ impl aws::Host for CollectorState {
             }
             Err(e) => Err(e),
         };
-        self.host_wait += waiting.elapsed();
         match result {
             Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
             Err(e) => {
@@ -584,7 +626,21 @@ impl aws::HostPages for CollectorState {
         &mut self,
         this: Resource<PageStream>,
     ) -> wasmtime::Result<Result<Option<String>, aws::AwsError>> {
-        let waiting = std::time::Instant::now();
+        let cpu = self.host_cpu.clone();
+        on_cpu(&cpu, self.host_next(this)).await
+    }
+
+    async fn drop(&mut self, this: Resource<PageStream>) -> wasmtime::Result<()> {
+        self.sandbox.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl CollectorState {
+    async fn host_next(
+        &mut self,
+        this: Resource<PageStream>,
+    ) -> wasmtime::Result<Result<Option<String>, aws::AwsError>> {
         let budget = self.sandbox.host_call_budget(self.call_timeout);
         let stream = self.sandbox.table.get_mut(&this)?;
         let answer = match &mut stream.0 {
@@ -601,13 +657,7 @@ impl aws::HostPages for CollectorState {
                 }
             },
         };
-        self.host_wait += waiting.elapsed();
         answer
-    }
-
-    async fn drop(&mut self, this: Resource<PageStream>) -> wasmtime::Result<()> {
-        self.sandbox.table.delete(this)?;
-        Ok(())
     }
 }
 
@@ -616,6 +666,16 @@ const MAX_REJECTION_NOTES: usize = 20;
 
 impl records::Host for CollectorState {
     async fn emit(
+        &mut self,
+        batch: Vec<types::Resource>,
+    ) -> wasmtime::Result<Result<(), records::EmitError>> {
+        let cpu = self.host_cpu.clone();
+        on_cpu(&cpu, self.host_emit(batch)).await
+    }
+}
+
+impl CollectorState {
+    async fn host_emit(
         &mut self,
         batch: Vec<types::Resource>,
     ) -> wasmtime::Result<Result<(), records::EmitError>> {

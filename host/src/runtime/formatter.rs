@@ -5,7 +5,11 @@
 //! in the output directory under the size cap, and names when `finish`
 //! succeeds. A document that fails or passes the cap leaves no file.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use wasmtime::component::{Component, Linker};
 
@@ -18,6 +22,7 @@ use super::{
         },
         types,
     },
+    cpu,
     host::{self, Sandbox, describe_failure, wasi_view},
 };
 use crate::{
@@ -68,6 +73,8 @@ pub struct FormatterState {
     cap: u64,
     /// Why a write was refused, once one was: the document is lost.
     refused: Option<String>,
+    /// Processor time spent writing the document, in nanoseconds.
+    host_cpu: AtomicU64,
 }
 
 wasi_view!(FormatterState);
@@ -89,6 +96,7 @@ impl FormatterState {
             document,
             cap: rt.limits.max_document_bytes as u64,
             refused: None,
+            host_cpu: AtomicU64::new(0),
         }
     }
 
@@ -115,7 +123,10 @@ impl FormatterState {
 
 impl output::Host for FormatterState {
     async fn write(&mut self, bytes: Vec<u8>) -> wasmtime::Result<Result<(), output::WriteError>> {
-        Ok(self.append(&bytes))
+        let started = cpu::thread_time();
+        let written = self.append(&bytes);
+        cpu::add(&self.host_cpu, cpu::thread_time().saturating_sub(started));
+        Ok(written)
     }
 }
 
@@ -182,28 +193,32 @@ impl LoadedFormatter {
         let pending = out.begin(FileKind::Bom, stamp).map_err(|e| format!("{label}: {e}"))?;
         let state = FormatterState::new(rt, label.clone(), self.info.format.clone(), Some(pending));
         let mut store = host::new_store(&rt.engine, state);
-        let started = std::time::Instant::now();
+        let total = AtomicU64::new(0);
         // wasmtime caps what one call may copy out of the guest at 128 MiB
         // by default. A formatter that does not stream returns its whole
         // document from `finish`, and the document's own cap (with room
         // for the record around it) is the one that should decide.
         store.set_hostcall_fuel(rt.limits.max_document_bytes.saturating_add(1 << 20));
+        // Only the plugin's own calls count as its time, not reading the
+        // batches back from the record store.
         let result = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
+            let instance = cpu::on_cpu(&total, self.pre.instantiate_async(&mut store)).await?;
             let api = instance.inventag_plugin_formatter();
-            api.call_begin(&mut store, &metadata(run)).await?;
+            cpu::on_cpu(&total, api.call_begin(&mut store, &metadata(run))).await?;
             for chunk in bom.resources.batches(BATCH) {
                 let chunk = chunk.map_err(|e| wasmtime::Error::msg(e.to_string()))?;
                 let batch: Vec<types::Resource> = chunk.iter().map(to_wit).collect();
-                api.call_add_resources(&mut store, &batch).await?;
+                cpu::on_cpu(&total, api.call_add_resources(&mut store, &batch)).await?;
             }
-            api.call_add_compliance(&mut store, &compliance_to_wit(compliance)).await?;
+            let report = compliance_to_wit(compliance);
+            cpu::on_cpu(&total, api.call_add_compliance(&mut store, &report)).await?;
             let coverage: Vec<wit::TargetCoverage> = bom.coverage.iter().map(coverage).collect();
-            api.call_finish(&mut store, &coverage).await
+            cpu::on_cpu(&total, api.call_finish(&mut store, &coverage)).await
         }
         .await;
-        rt.add_plugin_time(started.elapsed());
         let state = store.data_mut();
+        let host = state.host_cpu.load(Ordering::Relaxed);
+        rt.add_plugin_time(Duration::from_nanos(total.into_inner().saturating_sub(host)));
         // A refused write explains a formatter's failure (or its trap, for
         // one that ignored the refusal until the deadline) better than
         // its own words.

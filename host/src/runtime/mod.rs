@@ -13,6 +13,7 @@
 mod bindings;
 pub mod cache;
 pub mod collector;
+mod cpu;
 pub mod formatter;
 mod host;
 
@@ -187,10 +188,10 @@ impl Runtime {
         self.cache.as_deref()
     }
 
-    /// Time spent running plugin code so far, summed over every instance:
-    /// a collector's time minus its waits on host calls, a formatter's
-    /// whole time. An estimate: a plugin that yields at a deadline check
-    /// keeps counting while other tasks run.
+    /// Processor time spent in plugin code so far, summed over every
+    /// instance: the time of each poll of a plugin, less that of the host
+    /// calls it made (AWS calls, emitted records, written output). Time a
+    /// plugin spends waiting, for AWS or for a thread, does not count.
     pub fn plugin_time(&self) -> Duration {
         Duration::from_nanos(self.plugin_nanos.load(std::sync::atomic::Ordering::Relaxed))
     }

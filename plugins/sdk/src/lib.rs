@@ -14,6 +14,8 @@
 //! * [`emit`]: [`Emitter`] hands records to the host in batches of 200;
 //! * [`collect`]: [`Collection`] runs the parts of a collection, keeps the
 //!   warnings and decides between a summary and a collection error;
+//! * [`value`]: [`value::text`], [`value::array`], [`value::strings`] and
+//!   epoch-time conversion pick attributes out of output documents;
 //! * [`log`]: [`log::info`], [`log::warn`] and friends write to the host's
 //!   log.
 //!
@@ -42,6 +44,7 @@ pub mod emit;
 pub mod log;
 pub mod prelude;
 pub mod record;
+pub mod value;
 
 pub use collect::Collection;
 pub use collector::{

@@ -12,5 +12,5 @@ pub use crate::formatter::{
     OperationTally, Outcome, RunMetadata, Severity, TargetCoverage, Verdict,
 };
 pub use crate::log;
-pub use crate::record::{ResourceBuilder, arn, name_tag, tags_from_aws};
+pub use crate::record::{ResourceBuilder, arn, arn_in, name_tag, tags_from_aws};
 pub use crate::{export_collector, export_formatter, service_calls};

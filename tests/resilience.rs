@@ -6,13 +6,27 @@
 
 mod common;
 
-use std::{collections::BTreeSet, path::Path, process::Output};
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    process::Output,
+};
 
 use common::proxy::{Faults, Proxy};
 use serde_json::Value;
 
 fn run_through(proxy: &Proxy, profile_dir: &Path, accounts: &Path, out: &Path) -> Output {
     run_formats(proxy, profile_dir, accounts, out, &["json"])
+}
+
+/// The run's plugins: the collectors the EC2 fixture's ground truth is
+/// complete for, and every formatter.
+fn plugins(dir: &Path) -> PathBuf {
+    let mut files = vec![common::collector("ec2"), common::collector("vpc")];
+    for f in ["json", "csv", "markdown", "cyclonedx", "excel", "word"] {
+        files.push(common::formatter(f));
+    }
+    common::plugin_set(dir, &files)
 }
 
 fn run_formats(
@@ -22,7 +36,7 @@ fn run_formats(
     out: &Path,
     formats: &[&str],
 ) -> Output {
-    let plugins = common::plugin_dir();
+    let plugins = plugins(out.parent().unwrap());
     let mut args = vec![
         "run",
         "--accounts-file",
@@ -146,10 +160,8 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
 
     let bom = common::read_json_bom(&out_dir);
     let got = identities(&bom);
-    let expected: BTreeSet<_> = seeded.manifest["expected"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let expected: BTreeSet<_> = common::expected_of(&seeded.manifest, &["ec2", "vpc"])
+        .into_iter()
         .filter(|e| e["account_id"] != "222222222222")
         .filter(|e| !(e["account_id"] == "333333333333" && e["resource_type"] == "volume"))
         .map(|r| {
@@ -170,12 +182,17 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
     assert_eq!(bad[0]["outcome"], "failed");
     assert!(bad[0]["messages"].to_string().contains("belong to account 123456789012"), "{bad:?}");
     let denied = of("333333333333");
-    assert_eq!(denied[0]["outcome"], "incomplete", "{denied:?}");
-    let messages = denied[0]["messages"].to_string();
+    let ec2 = denied.iter().find(|c| c["collector"].as_str().unwrap().starts_with("ec2@"));
+    let ec2 = ec2.unwrap_or_else(|| panic!("no ec2 coverage: {denied:?}"));
+    assert_eq!(ec2["outcome"], "incomplete", "{denied:?}");
+    let messages = ec2["messages"].to_string();
     assert!(
-        messages.contains("volumes") && messages.contains("UnauthorizedOperation"),
+        messages.contains("volume") && messages.contains("UnauthorizedOperation"),
         "{messages}"
     );
+    // The VPC collector, which never describes volumes, is untouched.
+    let others = denied.iter().filter(|c| !c["collector"].as_str().unwrap().starts_with("ec2@"));
+    assert!(others.clone().count() > 0 && others.into_iter().all(|c| c["outcome"] == "ok"));
     assert!(stderr.contains("222222222222") && stderr.contains("333333333333"), "{stderr}");
 
     // Every other text output holds the same healthy data and names the

@@ -58,8 +58,8 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
     let plugins = common::plugin_set(
         tmp.path(),
         &[
-            common::plugin_dir().join("collector-ec2.wasm"),
-            common::plugin_dir().join("formatter-json.wasm"),
+            common::collector("ec2"),
+            common::formatter("json"),
             common::test_plugin_dir().join("test-validator-probe.wasm"),
         ],
     );
@@ -124,7 +124,7 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
     // The EC2 data is complete: exactly what moto holds, tags intact, and
     // no instance was terminated.
     let wanted: BTreeMap<Key, &Value> =
-        seeded.manifest["expected"].as_array().unwrap().iter().map(|e| (key(e), e)).collect();
+        common::expected_of(&seeded.manifest, &["ec2"]).into_iter().map(|e| (key(e), e)).collect();
     let got: BTreeMap<Key, &Value> =
         resources.iter().filter(|r| r["service"] == "ec2").map(|r| (key(r), r)).collect();
     assert_eq!(got.keys().collect::<Vec<_>>(), wanted.keys().collect::<Vec<_>>());
@@ -256,6 +256,8 @@ fn audit_log_goes_to_the_file_given_and_records_the_standard_chosen() {
     let moto = common::Moto::start();
     let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
     let out_dir = tmp.path().join("out");
+    let plugins =
+        common::plugin_set(tmp.path(), &[common::collector("ec2"), common::formatter("json")]);
     let audit_file = tmp.path().join("audit.jsonl");
     // A line from an earlier run stays: the file is appended to.
     std::fs::write(&audit_file, "{\"run_id\":\"earlier\"}\n").unwrap();
@@ -269,7 +271,7 @@ fn audit_log_goes_to_the_file_given_and_records_the_standard_chosen() {
             "--output-dir",
             out_dir.to_str().unwrap(),
             "--plugin-dir",
-            common::plugin_dir().to_str().unwrap(),
+            plugins.to_str().unwrap(),
             "--standard",
             "pci",
             "--audit-log",

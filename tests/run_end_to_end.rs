@@ -68,11 +68,11 @@ fn bom_lists_every_ec2_and_vpc_resource_of_both_accounts_and_regions_with_tags_i
     }
     // The defaults moto makes are there, marked: the default VPC, the
     // default security groups and each VPC's main route table.
-    let attribute = |r: &Value, name: &str| -> Value {
-        serde_json::from_str::<Value>(r["attributes"].as_str().unwrap()).unwrap()[name].clone()
-    };
     let marked = |t: &str, name: &str| {
-        resources.iter().filter(|r| r["resource_type"] == t && attribute(r, name) == true).count()
+        resources
+            .iter()
+            .filter(|r| r["resource_type"] == t && r["attributes"][name] == true)
+            .count()
     };
     assert_eq!(marked("vpc", "is_default"), 4, "one default VPC per account and region");
     assert!(marked("security-group", "is_default") >= 8, "two VPCs' default groups each");

@@ -193,12 +193,17 @@ fn volume(target: &Target, item: &Value) -> Option<Resource> {
     Some(record)
 }
 
-/// One of the account's own EBS snapshots (`snapshot`); its ARN has no
-/// account (`arn:aws:ec2:{region}::snapshot/{id}`). State is `State`,
+/// One of the account's own EBS snapshots (`snapshot`; another account's
+/// is skipped); its ARN has no account (`arn:aws:ec2:{region}::snapshot/{id}`). State is `State`,
 /// created-at is `StartTime`. Attributes: `volume_id`, `volume_size_gib`,
 /// `encrypted`, `kms_key_id`, `description`, `storage_tier`, `progress`,
 /// `owner_id`.
 fn snapshot(target: &Target, item: &Value) -> Option<Resource> {
+    // `OwnerIds: ["self"]` already asks for these; a stand-in that ignores
+    // it (moto) must not fill the BOM with other accounts' snapshots.
+    if owner(item).is_some_and(|o| o != target.account_id) {
+        return None;
+    }
     let record = start(target, "snapshot", item, "SnapshotId", Some(""), "Tags")?
         .state(&item["State"])
         .created_at(&item["StartTime"])
@@ -393,6 +398,7 @@ mod tests {
         assert_eq!(s.arn.as_deref(), Some("arn:aws:ec2:us-east-1::snapshot/snap-1"));
         assert_eq!(s.created_at.as_deref(), Some("2024-01-02T00:00:00Z"));
         assert_eq!(attributes(&s)["volume_size_gib"], 8);
+        assert!(snapshot(&target(), &json!({"SnapshotId": "snap-2", "OwnerId": "2"})).is_none());
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! every IAM call (the unique `AID...`/`ARO...` id is an attribute); the
 //! name is the `Name` tag, else the resource's name. IAM's list calls do
 //! not return tags, so each user, role, policy and instance profile gets a
-//! `List*Tags` call (groups have no tags); a failed tag read becomes one
-//! warning and the record is kept without tags. No secrets are read: no
+//! `List*Tags` call (groups have no tags), unless its list item carries
+//! them; a failed tag read becomes one warning and the record is kept
+//! without tags. No secrets are read: no
 //! access keys, passwords, login profiles or policy documents, only each
 //! role's trust policy, reduced to the principals it trusts.
 
@@ -116,6 +117,10 @@ impl Collector for Iam {
                 &input,
                 part.member,
                 |c, item| match part.tags {
+                    // A listing that carries the tags saves the call.
+                    _ if item["Tags"].as_array().is_some_and(|t| !t.is_empty()) => {
+                        item["Tags"].clone()
+                    }
                     Some((operation, input_member, item_member)) => {
                         let input = json!({input_member: item[item_member]});
                         c.detail_at(&what, SERVICE, operation, &input, "/Tags")

@@ -51,6 +51,26 @@ fn suite() -> &'static Suite {
     })
 }
 
+/// Runs inventag over the seeded accounts with the given plugins through
+/// `endpoint`, and returns its exit status and JSON BOM.
+fn run_with(s: &Suite, plugins: &Path, endpoint: &str, out: &Path) -> (Option<i32>, Value) {
+    let args = [
+        "run",
+        "--accounts-file",
+        s.seeded.accounts_file.to_str().unwrap(),
+        "--formats",
+        "json",
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--endpoint-url",
+        endpoint,
+    ];
+    let output = common::inventag(None, Some(&s.seeded.profile_dir), &args, &[]);
+    (output.status.code(), common::read_json_bom(out))
+}
+
 /// The calls moto fails, from the manifest.
 fn failing_calls(manifest: &Value) -> &[Value] {
     manifest["moto_gaps"]["calls"].as_array().map(Vec::as_slice).unwrap_or_default()
@@ -335,5 +355,69 @@ fn buckets_in_us_east_1_and_eu_west_1_are_filed_under_their_own_regions() {
         assert_eq!(found.len(), 1, "{arn}");
         assert_eq!(found[0]["region"], b["region"], "{arn}");
         assert!(text(b, "id").ends_with(text(b, "region")), "{b}");
+    }
+}
+
+#[test]
+fn tags_only_the_tagging_api_reports_are_merged_into_the_collectors_record() {
+    let s = suite();
+    let account = "111111111111";
+    // The classic load balancer collector reads tags with DescribeTags;
+    // denied it, it keeps the load balancers without tags, while the
+    // tagging API still reports them.
+    let deny = vec![(common::profile_key(&s.seeded.profile_dir, account), "DescribeTags".into())];
+    let proxy = common::proxy::Proxy::with_faults(
+        s.moto.url.trim_start_matches("http://"),
+        common::proxy::Faults { deny, ..Default::default() },
+    );
+    let balancers: Vec<&Value> = s.seeded.manifest["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["collector"] == "elb" && e["account_id"] == account)
+        .collect();
+    assert!(!balancers.is_empty());
+
+    let mut boms = Vec::new();
+    for (name, with_tagging) in [("elb-alone", false), ("elb-and-tagging", true)] {
+        let dir = s.dir.path().join(name);
+        let mut files = vec![common::collector("elb"), common::formatter("json")];
+        if with_tagging {
+            files.push(common::collector("tagging"));
+        }
+        let plugins = common::plugin_set(&dir, &files);
+        let (status, bom) = run_with(s, &plugins, &proxy.url, &dir.join("out"));
+        // Partial: the denied tag reads are a warning of account 111's
+        // targets.
+        assert_eq!(status, Some(3), "{:#}", bom["coverage"]);
+        boms.push(bom);
+    }
+    assert!(proxy.injected().denied > 0, "the denial was never exercised");
+
+    let (alone, merged) = (by_identity(&boms[0]), by_identity(&boms[1]));
+    for want in balancers {
+        let id = identity(want);
+        let without = alone.get(&id).unwrap_or_else(|| panic!("{id} missing"));
+        assert!(without[0]["tags"].as_array().unwrap().is_empty(), "{:#}", without[0]);
+        let with = merged.get(&id).unwrap_or_else(|| panic!("{id} missing"));
+        assert_eq!(with.len(), 1, "{id} listed twice");
+        // The collector's record, its attributes kept, with the tags only
+        // the tagging API could give.
+        assert!(!found_by_tagging(with[0]), "{:#}", with[0]);
+        assert_eq!(with[0]["attributes"], without[0]["attributes"]);
+        assert_eq!(tag_set(with[0]), tag_set(want), "{id}");
+    }
+    // What no collector of this run reported stays, marked: the queues.
+    let queues: Vec<&Value> = s.seeded.manifest["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["collector"] == "sqs")
+        .collect();
+    for want in queues {
+        let found = merged.get(&identity(want)).unwrap_or_else(|| panic!("{want} missing"));
+        assert_eq!(found.len(), 1);
+        assert!(found_by_tagging(found[0]), "{:#}", found[0]);
+        assert_eq!(tag_set(found[0]), tag_set(want));
     }
 }

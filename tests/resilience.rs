@@ -109,17 +109,6 @@ fn throttling_and_server_errors_leave_the_bom_unchanged() {
     assert!(faulty_calls < 3 * clean_calls, "{faulty_calls} calls against {clean_calls}");
 }
 
-/// The access key id of a seeded profile.
-fn profile_key(profile_dir: &Path, account: &str) -> String {
-    let text = std::fs::read_to_string(profile_dir.join("credentials")).unwrap();
-    let section = format!("[inventag-{account}]");
-    let rest = &text[text.find(&section).expect("profile") + section.len()..];
-    rest.lines()
-        .find_map(|l| l.trim().strip_prefix("aws_access_key_id"))
-        .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
-        .expect("aws_access_key_id")
-}
-
 #[test]
 fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
     let tmp = tempfile::tempdir().unwrap();
@@ -146,7 +135,8 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
     std::fs::write(&creds, text).unwrap();
 
     // Account 333 may not describe volumes.
-    let deny = vec![(profile_key(&seeded.profile_dir, "333333333333"), "DescribeVolumes".into())];
+    let deny =
+        vec![(common::profile_key(&seeded.profile_dir, "333333333333"), "DescribeVolumes".into())];
     let proxy = Proxy::with_faults(
         moto.url.trim_start_matches("http://"),
         Faults { deny, ..Faults::default() },

@@ -222,6 +222,18 @@ pub fn read_json_bom(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).expect("the BOM is not valid JSON")
 }
 
+/// The access key id of a seeded profile (`inventag-ACCOUNT`), as a fault
+/// proxy sees it in each request's signature.
+pub fn profile_key(profile_dir: &Path, account: &str) -> String {
+    let text = std::fs::read_to_string(profile_dir.join("credentials")).unwrap();
+    let section = format!("[inventag-{account}]");
+    let rest = &text[text.find(&section).expect("profile") + section.len()..];
+    rest.lines()
+        .find_map(|l| l.trim().strip_prefix("aws_access_key_id"))
+        .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
+        .expect("aws_access_key_id")
+}
+
 /// The manifest's expected resources that the named collectors report.
 pub fn expected_of<'a>(manifest: &'a Value, collectors: &[&str]) -> Vec<&'a Value> {
     let covered: Vec<&str> =

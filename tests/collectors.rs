@@ -51,24 +51,32 @@ fn suite() -> &'static Suite {
     })
 }
 
-/// Runs inventag over the seeded accounts with the given plugins through
-/// `endpoint`, and returns its exit status and JSON BOM.
-fn run_with(s: &Suite, plugins: &Path, endpoint: &str, out: &Path) -> (Option<i32>, Value) {
-    let args = [
+/// Runs inventag over the seeded accounts with `plugins`, writing JSON to
+/// `out`, with `extra` arguments; returns the exit status, stderr and BOM.
+fn invoke(
+    moto: Option<&common::Moto>,
+    seeded: &common::Seeded,
+    plugins: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> (Option<i32>, String, Value) {
+    let mut args = vec![
         "run",
         "--accounts-file",
-        s.seeded.accounts_file.to_str().unwrap(),
+        seeded.accounts_file.to_str().unwrap(),
         "--formats",
         "json",
         "--output-dir",
         out.to_str().unwrap(),
         "--plugin-dir",
         plugins.to_str().unwrap(),
-        "--endpoint-url",
-        endpoint,
     ];
-    let output = common::inventag(None, Some(&s.seeded.profile_dir), &args, &[]);
-    (output.status.code(), common::read_json_bom(out))
+    args.extend_from_slice(extra);
+    let output = common::inventag(moto, Some(&seeded.profile_dir), &args, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let status = output.status.code();
+    assert!(matches!(status, Some(0 | 3)), "the run failed ({status:?}):\n{stderr}");
+    (status, stderr, common::read_json_bom(out))
 }
 
 /// The calls moto fails, from the manifest.
@@ -96,27 +104,12 @@ fn excused(manifest: &Value, coverage: &Value) -> bool {
 /// returns the JSON BOM. Every target must end `ok` but those excused by
 /// a listed moto gap (the run is then partial, exit status 3).
 fn run(moto: &common::Moto, seeded: &common::Seeded, out: &Path, regions: Option<&str>) -> Value {
-    let plugins = common::plugin_dir();
-    let mut args = vec![
-        "run",
-        "--accounts-file",
-        seeded.accounts_file.to_str().unwrap(),
-        "--formats",
-        "json",
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-    ];
+    let mut extra = Vec::new();
     if let Some(r) = regions {
-        args.push("--regions");
-        args.extend(r.split(','));
+        extra.push("--regions");
+        extra.extend(r.split(','));
     }
-    let output = common::inventag(Some(moto), Some(&seeded.profile_dir), &args, &[]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let status = output.status.code();
-    assert!(matches!(status, Some(0 | 3)), "the run failed ({status:?}):\n{stderr}");
-    let bom = common::read_json_bom(out);
+    let (status, stderr, bom) = invoke(Some(moto), seeded, &common::plugin_dir(), out, &extra);
     let problems: Vec<&Value> = bom["coverage"]
         .as_array()
         .unwrap()
@@ -386,7 +379,8 @@ fn tags_only_the_tagging_api_reports_are_merged_into_the_collectors_record() {
             files.push(common::collector("tagging"));
         }
         let plugins = common::plugin_set(&dir, &files);
-        let (status, bom) = run_with(s, &plugins, &proxy.url, &dir.join("out"));
+        let endpoint = ["--endpoint-url", proxy.url.as_str()];
+        let (status, _, bom) = invoke(None, &s.seeded, &plugins, &dir.join("out"), &endpoint);
         // Partial: the denied tag reads are a warning of account 111's
         // targets.
         assert_eq!(status, Some(3), "{:#}", bom["coverage"]);

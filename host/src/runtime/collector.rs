@@ -499,6 +499,8 @@ impl aws::Host for CollectorState {
         input: String,
     ) -> wasmtime::Result<Result<String, aws::AwsError>> {
         let Some(access) = &self.aws else { return Ok(Err(to_wit(no_access()))) };
+        // Every page is a wait on AWS, not plugin time.
+        let waiting = std::time::Instant::now();
         let result = match parse_input(&input) {
             Ok(input) => {
                 match access.gateway.admit(&access.caller, &service, &operation, &region) {
@@ -521,6 +523,7 @@ impl aws::Host for CollectorState {
             }
             Err(e) => Err(e),
         };
+        self.host_wait += waiting.elapsed();
         match result {
             Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
             Err(e) => {

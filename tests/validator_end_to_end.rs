@@ -103,13 +103,17 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
         ATTEMPTS.iter().map(|(s, o, via, rule)| (*s, *o, *via, "denied", *rule)).collect();
     assert_eq!(told, expected);
 
-    // Nothing of them was sent: the proxy saw only reads.
+    // Nothing of them was sent: the proxy saw only reads. (The EC2
+    // collector reads images itself; the probe's DescribeImages are
+    // counted against the audit log below.)
     let requests = proxy.requests();
     assert!(!requests.is_empty(), "the proxy saw no request at all");
+    let mut images_on_the_wire = 0;
     for request in &requests {
         let body = String::from_utf8_lossy(&request.body);
         let head = format!("{} {:?}", request.request_line, request.headers);
-        for forbidden in ["TerminateInstances", "DescribeImages", "CreateUser", "GetSecretValue"] {
+        images_on_the_wire += usize::from(body.contains("Action=DescribeImages&"));
+        for forbidden in ["TerminateInstances", "CreateUser", "GetSecretValue"] {
             assert!(
                 !body.contains(forbidden) && !head.contains(forbidden),
                 "{forbidden} reached the wire: {head} {body}"
@@ -167,21 +171,32 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
     let wanted_denials: BTreeSet<(&str, &str, &str)> =
         ATTEMPTS.iter().map(|(s, o, _, rule)| (*s, *o, *rule)).collect();
     assert_eq!(denials, wanted_denials);
-    let image_denials = audit.iter().filter(|r| r["operation"] == "DescribeImages").count();
-    assert_eq!(image_denials, 2, "one record per attempt, call and paginate");
+    let images = |verdict: &'static str| {
+        audit.iter().filter(move |r| r["operation"] == "DescribeImages" && r["verdict"] == verdict)
+    };
+    assert_eq!(images("denied").count(), 2, "one record per attempt, call and paginate");
+    // Every DescribeImages sent was the EC2 collector's, attempt by attempt.
+    let sent: u64 = images("allowed")
+        .map(|r| {
+            assert_eq!(r["plugin"], "ec2", "{r}");
+            1 + r["retries"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(images_on_the_wire as u64, sent, "a DescribeImages was sent for the probe");
     let reads: Vec<&Value> =
         audit.iter().filter(|r| r["verdict"] == "allowed" && r["plugin"] == "ec2").collect();
     let read_ops: BTreeSet<&str> = reads.iter().filter_map(|r| r["operation"].as_str()).collect();
-    assert_eq!(
-        read_ops,
-        BTreeSet::from([
-            "DescribeInstances",
-            "DescribeSecurityGroups",
-            "DescribeSubnets",
-            "DescribeVolumes",
-            "DescribeVpcs"
-        ])
-    );
+    // The EC2 collector called every operation it declares, and only those.
+    let declared = common::load_plugins(&plugins);
+    let ec2 = declared.collectors.iter().find(|c| c.info.name == "ec2").expect("ec2 loaded");
+    let ec2_ops: BTreeSet<&str> = ec2
+        .info
+        .calls
+        .iter()
+        .filter(|(service, _)| service == "ec2")
+        .flat_map(|(_, ops)| ops.iter().map(String::as_str))
+        .collect();
+    assert_eq!(read_ops, ec2_ops);
     assert!(
         reads.iter().all(|r| r["http_status"] == 200 && r["rule"] == "read-only"),
         "{reads:#?}"

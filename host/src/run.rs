@@ -261,8 +261,8 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         tracing::info!(
             dropped = normalised.dropped,
             merged = normalised.merged,
-            "kept one record per ARN; tags only the tagging API reported merged into the \
-             collectors' records"
+            "kept one record per ARN (merged: records that took tags only the tagging API \
+             reported)"
         );
     }
 

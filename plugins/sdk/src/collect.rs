@@ -210,21 +210,12 @@ impl Collection {
         input: &Value,
         member: &str,
         mut extra: impl FnMut(&mut Collection, &Value) -> Value,
-        mut to_record: impl FnMut(&Target, &Value, &Value) -> Option<Resource>,
+        to_record: impl FnMut(&Target, &Value, &Value) -> Option<Resource>,
     ) {
-        self.part(what, |c| {
-            for item in c.items(service, operation, input, member) {
-                let item = item?;
-                let more = extra(c, &item);
-                if let Some(record) = to_record(&c.target, &item, &more) {
-                    c.emit(record);
-                }
-                if c.is_stopped() {
-                    break;
-                }
-            }
-            Ok(())
-        });
+        let batch = |c: &mut Collection, items: &[Value]| -> Vec<Value> {
+            items.iter().map(|item| extra(c, item)).collect()
+        };
+        self.collect_pages_with(what, service, operation, input, member, batch, to_record);
     }
 
     /// Like [`collect_items_with`](Self::collect_items_with) where the
@@ -265,7 +256,7 @@ impl Collection {
                     }
                 }
                 if c.is_stopped() {
-                    break;
+                    return Ok(());
                 }
             }
             Ok(())
@@ -297,10 +288,10 @@ impl Collection {
                 map.insert(ids_member.to_string(), Value::Array(chunk.to_vec()));
             }
             let output = aws::call(service, operation, &self.target.region, &input);
-            if let Some(mut output) = self.detail(what, output) {
-                if let Some(Value::Array(items)) = output.pointer_mut(pointer).map(Value::take) {
-                    found.extend(items);
-                }
+            if let Some(mut output) = self.detail(what, output)
+                && let Some(Value::Array(items)) = output.pointer_mut(pointer).map(Value::take)
+            {
+                found.extend(items);
             }
         }
         found

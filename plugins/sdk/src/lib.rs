@@ -16,6 +16,8 @@
 //!   warnings and decides between a summary and a collection error;
 //! * [`value`]: [`value::text`], [`value::array`], [`value::strings`] and
 //!   epoch-time conversion pick attributes out of output documents;
+//! * [`testing`]: a target and attribute parsing for the unit tests of
+//!   record builders;
 //! * [`log`]: [`log::info`], [`log::warn`] and friends write to the host's
 //!   log.
 //!
@@ -44,6 +46,7 @@ pub mod emit;
 pub mod log;
 pub mod prelude;
 pub mod record;
+pub mod testing;
 pub mod value;
 
 pub use collect::Collection;

@@ -143,6 +143,23 @@ impl ResourceBuilder {
         }
     }
 
+    /// Starts a record for an item of an AWS output whose id is its string
+    /// member `id_member` (`None` when that is missing or empty), with the
+    /// tags `tags` (see [`aws_tags`](Self::aws_tags)) and the `Name` tag,
+    /// else the id, as its name:
+    /// `ResourceBuilder::from_item(&target, "events", "rule", item, "Name", &tags)?`.
+    pub fn from_item(
+        target: &Target,
+        service: &str,
+        resource_type: &str,
+        item: &Value,
+        id_member: &str,
+        tags: &Value,
+    ) -> Option<Self> {
+        let id = item[id_member].as_str().filter(|id| !id.is_empty())?;
+        Some(Self::new(target, service, resource_type, id).aws_tags(tags).default_name(id))
+    }
+
     /// Overrides the region, e.g. `global` for a global service.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.record.region = region.into();
@@ -305,5 +322,22 @@ mod tests {
         assert_eq!(untagged.name.as_deref(), Some("own"));
         let empty = ResourceBuilder::new(&target(), "s3", "bucket", "b").default_name("").build();
         assert_eq!(empty.name, None);
+        let item = json!({"TopicName": "t", "Empty": ""});
+        let tags = json!([{"Key": "Name", "Value": "Topic"}]);
+        let named =
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "TopicName", &tags);
+        let named = named.unwrap().build();
+        assert_eq!((named.id.as_str(), named.name.as_deref()), ("t", Some("Topic")));
+        let own =
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "TopicName", &json!(null));
+        assert_eq!(own.unwrap().build().name.as_deref(), Some("t"));
+        assert!(
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "Empty", &json!([]))
+                .is_none()
+        );
+        assert!(
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "None", &json!([]))
+                .is_none()
+        );
     }
 }

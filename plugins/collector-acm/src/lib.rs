@@ -98,16 +98,11 @@ fn certificate(target: &Target, item: &Value, tags: &Value) -> Option<Resource> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     #[test]
     fn certificate_record() {
-        let target = Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        };
+        let target = testing::target("us-east-1");
         let item = json!({"CertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/abc",
             "DomainName": "example.com", "SubjectAlternativeNameSummaries": ["example.com", "*.example.com"],
             "Status": "ISSUED", "Type": "AMAZON_ISSUED", "NotAfter": "2025-01-01T00:00:00Z",
@@ -115,7 +110,7 @@ mod tests {
         let r = certificate(&target, &item, &json!([{"Key": "env", "Value": ""}])).unwrap();
         assert_eq!((r.id.as_str(), r.name.as_deref()), ("abc", Some("example.com")));
         assert_eq!(r.created_at.as_deref(), Some("2024-01-01T00:00:00Z"));
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(a["subject_alternative_names"], json!(["example.com", "*.example.com"]));
         assert!(certificate(&target, &json!({}), &Value::Null).is_none());
     }

@@ -111,15 +111,10 @@ fn api(target: &Target, item: &Value) -> Option<Resource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "eu-west-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
+        testing::target("eu-west-1")
     }
 
     #[test]
@@ -132,7 +127,7 @@ mod tests {
         .unwrap();
         assert_eq!(r.arn.as_deref(), Some("arn:aws:apigateway:eu-west-1::/restapis/a1"));
         assert_eq!((r.name.as_deref(), r.tags.len()), (Some("orders"), 1));
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(
             (a["public"].clone(), a["policy_allows_anyone"].clone()),
             (json!(true), Value::Null)

@@ -44,40 +44,33 @@ export_collector!(CloudFormation);
 /// `parent_id` and `root_id` (for nested stacks), `role_arn`,
 /// `capabilities`, `notification_arns`.
 fn stack(target: &Target, item: &Value) -> Option<Resource> {
-    let name = item["StackName"].as_str().filter(|n| !n.is_empty())?;
-    let record = ResourceBuilder::new(target, SERVICE, "stack", name)
-        .arn(&item["StackId"])
-        .aws_tags(&item["Tags"])
-        .default_name(name)
-        .state(&item["StackStatus"])
-        .created_at(&item["CreationTime"])
-        .attribute("description", text(&item["Description"]))
-        .attribute("last_updated", text(&item["LastUpdatedTime"]))
-        .attribute("status_reason", text(&item["StackStatusReason"]))
-        .attribute("termination_protection", item["EnableTerminationProtection"].as_bool())
-        .attribute("drift_status", text(&item["DriftInformation"]["StackDriftStatus"]))
-        .attribute("parent_id", text(&item["ParentId"]))
-        .attribute("root_id", text(&item["RootId"]))
-        .attribute("role_arn", text(&item["RoleARN"]))
-        .attribute("capabilities", strings(&item["Capabilities"], ""))
-        .attribute("notification_arns", strings(&item["NotificationARNs"], ""))
-        .build();
+    let record =
+        ResourceBuilder::from_item(target, SERVICE, "stack", item, "StackName", &item["Tags"])?
+            .arn(&item["StackId"])
+            .state(&item["StackStatus"])
+            .created_at(&item["CreationTime"])
+            .attribute("description", text(&item["Description"]))
+            .attribute("last_updated", text(&item["LastUpdatedTime"]))
+            .attribute("status_reason", text(&item["StackStatusReason"]))
+            .attribute("termination_protection", item["EnableTerminationProtection"].as_bool())
+            .attribute("drift_status", text(&item["DriftInformation"]["StackDriftStatus"]))
+            .attribute("parent_id", text(&item["ParentId"]))
+            .attribute("root_id", text(&item["RootId"]))
+            .attribute("role_arn", text(&item["RoleARN"]))
+            .attribute("capabilities", strings(&item["Capabilities"], ""))
+            .attribute("notification_arns", strings(&item["NotificationARNs"], ""))
+            .build();
     Some(record)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing;
 
     #[test]
     fn stack_record_without_parameters_or_outputs() {
-        let target = Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        };
+        let target = testing::target("us-east-1");
         let item = json!({"StackName": "app", "StackStatus": "CREATE_COMPLETE",
             "StackId": "arn:aws:cloudformation:us-east-1:111111111111:stack/app/1",
             "CreationTime": "2024-01-01T00:00:00Z", "Tags": [{"Key": "env", "Value": "prod"}],

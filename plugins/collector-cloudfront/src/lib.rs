@@ -103,15 +103,10 @@ fn distribution(target: &Target, item: &Value, tags: &Value) -> Option<Resource>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
+        testing::target("us-east-1")
     }
 
     #[test]
@@ -129,7 +124,7 @@ mod tests {
             (r.name.as_deref(), r.state.as_deref()),
             (Some("www.example.com"), Some("Deployed"))
         );
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(a["origins"], json!(["b.s3.amazonaws.com"]));
         assert_eq!((a["web_acl_id"].clone(), a["comment"].clone()), (Value::Null, Value::Null));
         let plain =

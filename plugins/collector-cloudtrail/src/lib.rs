@@ -83,42 +83,35 @@ export_collector!(CloudTrail);
 /// `s3_key_prefix`, `log_file_validation`, `encrypted` and `kms_key_id`,
 /// `cloudwatch_log_group`, `sns_topic`, `is_logging`.
 fn trail(target: &Target, item: &Value, details: &Value) -> Option<Resource> {
-    let name = item["Name"].as_str().filter(|n| !n.is_empty())?;
     let logging = details["status"]["IsLogging"].as_bool();
-    let record = ResourceBuilder::new(target, SERVICE, "trail", name)
-        .arn(&item["TrailARN"])
-        .aws_tags(&details["tags"])
-        .default_name(name)
-        .state(logging.map(|on| if on { "logging" } else { "stopped" }))
-        .attribute("home_region", text(&item["HomeRegion"]))
-        .attribute("multi_region", item["IsMultiRegionTrail"].as_bool())
-        .attribute("organization_trail", item["IsOrganizationTrail"].as_bool())
-        .attribute("include_global_events", item["IncludeGlobalServiceEvents"].as_bool())
-        .attribute("s3_bucket", text(&item["S3BucketName"]))
-        .attribute("s3_key_prefix", text(&item["S3KeyPrefix"]))
-        .attribute("log_file_validation", item["LogFileValidationEnabled"].as_bool())
-        .attribute("encrypted", item["KmsKeyId"].is_string())
-        .attribute("kms_key_id", text(&item["KmsKeyId"]))
-        .attribute("cloudwatch_log_group", text(&item["CloudWatchLogsLogGroupArn"]))
-        .attribute("sns_topic", text(&item["SnsTopicARN"]))
-        .attribute("is_logging", logging)
-        .build();
+    let record =
+        ResourceBuilder::from_item(target, SERVICE, "trail", item, "Name", &details["tags"])?
+            .arn(&item["TrailARN"])
+            .state(logging.map(|on| if on { "logging" } else { "stopped" }))
+            .attribute("home_region", text(&item["HomeRegion"]))
+            .attribute("multi_region", item["IsMultiRegionTrail"].as_bool())
+            .attribute("organization_trail", item["IsOrganizationTrail"].as_bool())
+            .attribute("include_global_events", item["IncludeGlobalServiceEvents"].as_bool())
+            .attribute("s3_bucket", text(&item["S3BucketName"]))
+            .attribute("s3_key_prefix", text(&item["S3KeyPrefix"]))
+            .attribute("log_file_validation", item["LogFileValidationEnabled"].as_bool())
+            .attribute("encrypted", item["KmsKeyId"].is_string())
+            .attribute("kms_key_id", text(&item["KmsKeyId"]))
+            .attribute("cloudwatch_log_group", text(&item["CloudWatchLogsLogGroupArn"]))
+            .attribute("sns_topic", text(&item["SnsTopicARN"]))
+            .attribute("is_logging", logging)
+            .build();
     Some(record)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     #[test]
     fn trail_record() {
-        let target = Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        };
+        let target = testing::target("us-east-1");
         let item = json!({"Name": "main", "TrailARN": "arn:aws:cloudtrail:us-east-1:111111111111:trail/main",
             "HomeRegion": "us-east-1", "IsMultiRegionTrail": true, "S3BucketName": "logs"});
         let details =
@@ -126,7 +119,7 @@ mod tests {
         let r = trail(&target, &item, &details).unwrap();
         assert_eq!((r.id.as_str(), r.state.as_deref()), ("main", Some("logging")));
         assert_eq!(r.tags.len(), 1);
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(
             (a["multi_region"].clone(), a["encrypted"].clone()),
             (json!(true), json!(false))

@@ -106,16 +106,11 @@ fn alarm(target: &Target, kind: &str, item: &Value, tags: &Value) -> Option<Reso
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     #[test]
     fn metric_alarm_record() {
-        let target = Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        };
+        let target = testing::target("us-east-1");
         let item = json!({"AlarmName": "cpu-high", "AlarmArn": "arn:aws:cloudwatch:us-east-1:111111111111:alarm:cpu-high",
             "StateValue": "OK", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
             "Dimensions": [{"Name": "InstanceId", "Value": "i-1"}], "Threshold": 80.0, "Period": 300});
@@ -125,7 +120,7 @@ mod tests {
             r.arn.as_deref(),
             Some("arn:aws:cloudwatch:us-east-1:111111111111:alarm:cpu-high")
         );
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(a["dimensions"], json!(["InstanceId=i-1"]));
         assert_eq!(
             (a["threshold"].clone(), a["alarm_type"].clone()),

@@ -96,24 +96,28 @@ fn collect_recorders(c: &mut Collection) -> Result<(), AwsError> {
 /// (when it records a list), `recording_frequency` (`CONTINUOUS`,
 /// `DAILY`), `service_principal` (a service-linked recorder's).
 fn configuration_recorder(target: &Target, item: &Value, details: &Value) -> Option<Resource> {
-    let name = item["name"].as_str().filter(|n| !n.is_empty())?;
     let status = &details["status"];
     let recording = status["recording"].as_bool();
     let group = &item["recordingGroup"];
-    let record = ResourceBuilder::new(target, SERVICE, "configuration-recorder", name)
-        .arn(&item["arn"])
-        .aws_tags(&details["tags"])
-        .default_name(name)
-        .state(recording.map(|on| if on { "recording" } else { "stopped" }))
-        .attribute("recording", recording)
-        .attribute("last_status", text(&status["lastStatus"]))
-        .attribute("role_arn", text(&item["roleARN"]))
-        .attribute("all_supported", group["allSupported"].as_bool())
-        .attribute("include_global_resources", group["includeGlobalResourceTypes"].as_bool())
-        .attribute("resource_types", strings(&group["resourceTypes"], ""))
-        .attribute("recording_frequency", text(&item["recordingMode"]["recordingFrequency"]))
-        .attribute("service_principal", text(&item["servicePrincipal"]))
-        .build();
+    let record = ResourceBuilder::from_item(
+        target,
+        SERVICE,
+        "configuration-recorder",
+        item,
+        "name",
+        &details["tags"],
+    )?
+    .arn(&item["arn"])
+    .state(recording.map(|on| if on { "recording" } else { "stopped" }))
+    .attribute("recording", recording)
+    .attribute("last_status", text(&status["lastStatus"]))
+    .attribute("role_arn", text(&item["roleARN"]))
+    .attribute("all_supported", group["allSupported"].as_bool())
+    .attribute("include_global_resources", group["includeGlobalResourceTypes"].as_bool())
+    .attribute("resource_types", strings(&group["resourceTypes"], ""))
+    .attribute("recording_frequency", text(&item["recordingMode"]["recordingFrequency"]))
+    .attribute("service_principal", text(&item["servicePrincipal"]))
+    .build();
     Some(record)
 }
 
@@ -126,35 +130,28 @@ fn configuration_recorder(target: &Target, item: &Value, details: &Value) -> Opt
 /// ARN), `resource_types` (its scope), `created_by` (the service that made
 /// it, if any), `maximum_execution_frequency`.
 fn config_rule(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
-    let name = item["ConfigRuleName"].as_str().filter(|n| !n.is_empty())?;
-    let record = ResourceBuilder::new(target, SERVICE, "config-rule", name)
-        .arn(&item["ConfigRuleArn"])
-        .aws_tags(tags)
-        .default_name(name)
-        .state(&item["ConfigRuleState"])
-        .attribute("rule_id", text(&item["ConfigRuleId"]))
-        .attribute("description", text(&item["Description"]))
-        .attribute("source_owner", text(&item["Source"]["Owner"]))
-        .attribute("source_identifier", text(&item["Source"]["SourceIdentifier"]))
-        .attribute("resource_types", strings(&item["Scope"]["ComplianceResourceTypes"], ""))
-        .attribute("created_by", text(&item["CreatedBy"]))
-        .attribute("maximum_execution_frequency", text(&item["MaximumExecutionFrequency"]))
-        .build();
+    let record =
+        ResourceBuilder::from_item(target, SERVICE, "config-rule", item, "ConfigRuleName", tags)?
+            .arn(&item["ConfigRuleArn"])
+            .state(&item["ConfigRuleState"])
+            .attribute("rule_id", text(&item["ConfigRuleId"]))
+            .attribute("description", text(&item["Description"]))
+            .attribute("source_owner", text(&item["Source"]["Owner"]))
+            .attribute("source_identifier", text(&item["Source"]["SourceIdentifier"]))
+            .attribute("resource_types", strings(&item["Scope"]["ComplianceResourceTypes"], ""))
+            .attribute("created_by", text(&item["CreatedBy"]))
+            .attribute("maximum_execution_frequency", text(&item["MaximumExecutionFrequency"]))
+            .build();
     Some(record)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
+        testing::target("us-east-1")
     }
 
     #[test]
@@ -168,7 +165,7 @@ mod tests {
             (recorder.id.as_str(), recorder.state.as_deref(), recorder.arn.as_deref()),
             ("default", Some("recording"), None)
         );
-        let a: Value = serde_json::from_str(&recorder.attributes).unwrap();
+        let a = attributes(&recorder);
         assert_eq!(a["all_supported"], true);
 
         let rule = config_rule(&target(), &json!({"ConfigRuleName": "s3-encrypted", "ConfigRuleState": "ACTIVE",
@@ -181,7 +178,7 @@ mod tests {
             Some("arn:aws:config:us-east-1:111111111111:config-rule/config-rule-abc")
         );
         assert!(!rule.attributes.contains("secret"));
-        let a: Value = serde_json::from_str(&rule.attributes).unwrap();
+        let a = attributes(&rule);
         assert_eq!(a["source_owner"], "AWS");
         assert!(config_rule(&target(), &json!({}), &Value::Null).is_none());
     }

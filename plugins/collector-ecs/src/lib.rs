@@ -8,7 +8,8 @@
 //!   describe is still recorded from its ARN);
 //! - task definitions: `ListTaskDefinitionFamilies` (status `ACTIVE`), then
 //!   for each family `DescribeTaskDefinition` of the family name, which
-//!   AWS answers with its latest active revision, with `include: ["TAGS"]`.
+//!   AWS answers with its latest active revision, with `include: ["TAGS"]`:
+//!   one record per family, not one per revision.
 //!   Of its containers only the names and images are recorded: container
 //!   definitions carry environment variables, which are never copied.
 //!
@@ -204,9 +205,11 @@ fn service(target: &Target, item: &Value) -> Option<Resource> {
 
 /// An active task definition family (`task-definition`) from its name and
 /// the `DescribeTaskDefinition` output of its latest active revision
-/// (`null` when unread). The id is the family, the ARN the revision's,
-/// the name the `Name` tag else the family, state `status`, created-at
-/// `registeredAt`. Attributes: `revision`, `cpu`, `memory`,
+/// (`null` when unread): one record per family, for its latest active
+/// revision. The id is that revision's `{family}:{revision}` (the family
+/// alone when unread), the ARN the revision's, the name the `Name` tag
+/// else the family, state `status`, created-at `registeredAt`.
+/// Attributes: `family`, `revision`, `cpu`, `memory`,
 /// `network_mode`, `compatibilities` (`requiresCompatibilities`:
 /// `FARGATE`, `EC2`), `task_role_arn`, `execution_role_arn`, `containers`
 /// (each as `name` and `image`; never their environment).
@@ -217,12 +220,17 @@ fn task_definition(target: &Target, family: &Value, output: &Value) -> Option<Re
         .iter()
         .map(|d| json!({"name": d["name"], "image": d["image"]}))
         .collect();
-    let record = ResourceBuilder::new(target, SERVICE, "task-definition", family)
+    let id = match t["revision"].as_u64() {
+        Some(revision) => format!("{family}:{revision}"),
+        None => family.to_string(),
+    };
+    let record = ResourceBuilder::new(target, SERVICE, "task-definition", id)
         .arn(&t["taskDefinitionArn"])
         .aws_tags(&output["tags"])
         .default_name(family)
         .state(&t["status"])
         .created_at(&t["registeredAt"])
+        .attribute("family", family)
         .attribute("revision", t["revision"].as_u64())
         .attribute("cpu", text(&t["cpu"]))
         .attribute("memory", text(&t["memory"]))
@@ -238,19 +246,10 @@ fn task_definition(target: &Target, family: &Value, output: &Value) -> Option<Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
-    }
-
-    fn attributes(r: &Resource) -> Value {
-        serde_json::from_str(&r.attributes).unwrap()
+        testing::target("us-east-1")
     }
 
     #[test]
@@ -301,5 +300,8 @@ mod tests {
         );
         assert_eq!(attributes(&t)["containers"], json!([{"name": "app", "image": "nginx:1"}]));
         assert!(!t.attributes.contains("hunter2") && !t.attributes.contains("DB_PASSWORD"));
+        assert_eq!((t.id.as_str(), t.name.as_deref()), ("api:7", Some("api")));
+        let unread = task_definition(&target(), &json!("api"), &Value::Null).unwrap();
+        assert_eq!((unread.id.as_str(), unread.arn), ("api", None));
     }
 }

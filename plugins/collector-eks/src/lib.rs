@@ -139,47 +139,42 @@ fn cluster(target: &Target, name: &Value, item: &Value) -> Option<Resource> {
 /// `SPOT`), `instance_types`, `ami_type`, `disk_size_gib`, `min_size`,
 /// `max_size`, `desired_size`, `subnet_ids`, `node_role`.
 fn node_group(target: &Target, item: &Value) -> Option<Resource> {
-    let name = item["nodegroupName"].as_str().filter(|n| !n.is_empty())?;
     let cluster = item["clusterName"].as_str().unwrap_or_default();
     let scaling = &item["scalingConfig"];
-    let record = ResourceBuilder::new(target, SERVICE, "nodegroup", name)
-        .arn(&item["nodegroupArn"])
-        .aws_tags(&item["tags"])
-        .default_name(name)
-        .state(&item["status"])
-        .created_at(&item["createdAt"])
-        .attribute("cluster", cluster)
-        .attribute("kubernetes_version", text(&item["version"]))
-        .attribute("release_version", text(&item["releaseVersion"]))
-        .attribute("capacity_type", text(&item["capacityType"]))
-        .attribute("instance_types", strings(&item["instanceTypes"], ""))
-        .attribute("ami_type", text(&item["amiType"]))
-        .attribute("disk_size_gib", item["diskSize"].as_u64())
-        .attribute("min_size", scaling["minSize"].as_u64())
-        .attribute("max_size", scaling["maxSize"].as_u64())
-        .attribute("desired_size", scaling["desiredSize"].as_u64())
-        .attribute("subnet_ids", strings(&item["subnets"], ""))
-        .attribute("node_role", text(&item["nodeRole"]))
-        .build();
+    let record = ResourceBuilder::from_item(
+        target,
+        SERVICE,
+        "nodegroup",
+        item,
+        "nodegroupName",
+        &item["tags"],
+    )?
+    .arn(&item["nodegroupArn"])
+    .state(&item["status"])
+    .created_at(&item["createdAt"])
+    .attribute("cluster", cluster)
+    .attribute("kubernetes_version", text(&item["version"]))
+    .attribute("release_version", text(&item["releaseVersion"]))
+    .attribute("capacity_type", text(&item["capacityType"]))
+    .attribute("instance_types", strings(&item["instanceTypes"], ""))
+    .attribute("ami_type", text(&item["amiType"]))
+    .attribute("disk_size_gib", item["diskSize"].as_u64())
+    .attribute("min_size", scaling["minSize"].as_u64())
+    .attribute("max_size", scaling["maxSize"].as_u64())
+    .attribute("desired_size", scaling["desiredSize"].as_u64())
+    .attribute("subnet_ids", strings(&item["subnets"], ""))
+    .attribute("node_role", text(&item["nodeRole"]))
+    .build();
     Some(record)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
-    }
-
-    fn attributes(r: &Resource) -> Value {
-        serde_json::from_str(&r.attributes).unwrap()
+        testing::target("us-east-1")
     }
 
     #[test]

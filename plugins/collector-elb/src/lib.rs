@@ -109,15 +109,10 @@ fn load_balancer(target: &Target, item: &Value, tags: &Value) -> Option<Resource
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
+        testing::target("us-east-1")
     }
 
     #[test]
@@ -133,7 +128,7 @@ mod tests {
             Some("arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/web")
         );
         assert_eq!((r.name.as_deref(), r.tags.len()), (Some("web"), 1));
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(
             (a["internet_facing"].clone(), a["instance_ids"].clone()),
             (json!(true), json!(["i-1"]))

@@ -23,6 +23,13 @@ const ARN_SERVICE: &str = "elasticloadbalancing";
 /// The collector, registered with the host by `export_collector!`.
 struct Elbv2;
 
+/// A type listed page by page: its part, operation, list member, ARN
+/// member and record builder.
+type Listed = (&'static str, &'static str, &'static str, &'static str, Builder);
+
+/// Builds a record from a listed item and its tags.
+type Builder = fn(&Target, &Value, &Value) -> Option<Resource>;
+
 impl Collector for Elbv2 {
     fn describe() -> CollectorInfo {
         CollectorInfo {
@@ -46,7 +53,7 @@ impl Collector for Elbv2 {
 
     fn collect(target: Target) -> Result<CollectSummary, CollectError> {
         let mut c = Collection::new(&target);
-        let parts: [(&str, &str, &str, &str, fn(&Target, &Value, &Value) -> Option<Resource>); 2] = [
+        let parts: [Listed; 2] = [
             (
                 "load-balancer",
                 "DescribeLoadBalancers",
@@ -138,24 +145,28 @@ export_collector!(Elbv2);
 /// `subnet_ids`, `availability_zones`, `security_group_ids`,
 /// `ip_address_type`.
 fn load_balancer(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
-    let name = item["LoadBalancerName"].as_str().filter(|n| !n.is_empty())?;
     let zones = &item["AvailabilityZones"];
-    let record = ResourceBuilder::new(target, ARN_SERVICE, "load-balancer", name)
-        .arn(&item["LoadBalancerArn"])
-        .aws_tags(tags)
-        .default_name(name)
-        .state(&item["State"]["Code"])
-        .created_at(&item["CreatedTime"])
-        .attribute("type", text(&item["Type"]))
-        .attribute("scheme", text(&item["Scheme"]))
-        .attribute("internet_facing", item["Scheme"] == "internet-facing")
-        .attribute("dns_name", text(&item["DNSName"]))
-        .attribute("vpc_id", text(&item["VpcId"]))
-        .attribute("subnet_ids", strings(zones, "SubnetId"))
-        .attribute("availability_zones", strings(zones, "ZoneName"))
-        .attribute("security_group_ids", strings(&item["SecurityGroups"], ""))
-        .attribute("ip_address_type", text(&item["IpAddressType"]))
-        .build();
+    let record = ResourceBuilder::from_item(
+        target,
+        ARN_SERVICE,
+        "load-balancer",
+        item,
+        "LoadBalancerName",
+        tags,
+    )?
+    .arn(&item["LoadBalancerArn"])
+    .state(&item["State"]["Code"])
+    .created_at(&item["CreatedTime"])
+    .attribute("type", text(&item["Type"]))
+    .attribute("scheme", text(&item["Scheme"]))
+    .attribute("internet_facing", item["Scheme"] == "internet-facing")
+    .attribute("dns_name", text(&item["DNSName"]))
+    .attribute("vpc_id", text(&item["VpcId"]))
+    .attribute("subnet_ids", strings(zones, "SubnetId"))
+    .attribute("availability_zones", strings(zones, "ZoneName"))
+    .attribute("security_group_ids", strings(&item["SecurityGroups"], ""))
+    .attribute("ip_address_type", text(&item["IpAddressType"]))
+    .build();
     Some(record)
 }
 
@@ -194,39 +205,34 @@ fn listener(target: &Target, lb: &Value, item: &Value, tags: &Value) -> Option<R
 /// `vpc_id`, `load_balancer_arns`, `health_check_protocol`,
 /// `health_check_path`, `health_check_enabled`.
 fn target_group(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
-    let name = item["TargetGroupName"].as_str().filter(|n| !n.is_empty())?;
-    let record = ResourceBuilder::new(target, ARN_SERVICE, "target-group", name)
-        .arn(&item["TargetGroupArn"])
-        .aws_tags(tags)
-        .default_name(name)
-        .attribute("target_type", text(&item["TargetType"]))
-        .attribute("protocol", text(&item["Protocol"]))
-        .attribute("port", item["Port"].as_u64())
-        .attribute("vpc_id", text(&item["VpcId"]))
-        .attribute("load_balancer_arns", strings(&item["LoadBalancerArns"], ""))
-        .attribute("health_check_protocol", text(&item["HealthCheckProtocol"]))
-        .attribute("health_check_path", text(&item["HealthCheckPath"]))
-        .attribute("health_check_enabled", item["HealthCheckEnabled"].as_bool())
-        .build();
+    let record = ResourceBuilder::from_item(
+        target,
+        ARN_SERVICE,
+        "target-group",
+        item,
+        "TargetGroupName",
+        tags,
+    )?
+    .arn(&item["TargetGroupArn"])
+    .attribute("target_type", text(&item["TargetType"]))
+    .attribute("protocol", text(&item["Protocol"]))
+    .attribute("port", item["Port"].as_u64())
+    .attribute("vpc_id", text(&item["VpcId"]))
+    .attribute("load_balancer_arns", strings(&item["LoadBalancerArns"], ""))
+    .attribute("health_check_protocol", text(&item["HealthCheckProtocol"]))
+    .attribute("health_check_path", text(&item["HealthCheckPath"]))
+    .attribute("health_check_enabled", item["HealthCheckEnabled"].as_bool())
+    .build();
     Some(record)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
-    }
-
-    fn attributes(r: &Resource) -> Value {
-        serde_json::from_str(&r.attributes).unwrap()
+        testing::target("us-east-1")
     }
 
     #[test]

@@ -88,13 +88,10 @@ fn collect_rules(c: &mut Collection) -> Result<(), AwsError> {
 /// account's `default` bus), `description`, `public` (its policy lets
 /// anyone in without a condition), `has_policy`, `last_modified`.
 fn event_bus(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
-    let name = item["Name"].as_str().filter(|n| !n.is_empty())?;
-    let record = ResourceBuilder::new(target, SERVICE, "event-bus", name)
+    let record = ResourceBuilder::from_item(target, SERVICE, "event-bus", item, "Name", tags)?
         .arn(&item["Arn"])
-        .aws_tags(tags)
-        .default_name(name)
         .created_at(&item["CreationTime"])
-        .attribute("is_default", name == "default")
+        .attribute("is_default", item["Name"] == "default")
         .attribute("description", text(&item["Description"]))
         .attribute("public", policy_allows_anyone(&item["Policy"]))
         .attribute("has_policy", item["Policy"].is_string())
@@ -110,11 +107,8 @@ fn event_bus(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
 /// `description`, `schedule_expression`, `event_pattern` (as AWS gives it,
 /// JSON text), `role_arn`, `managed_by` (the AWS service that owns it).
 fn rule(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
-    let name = item["Name"].as_str().filter(|n| !n.is_empty())?;
-    let record = ResourceBuilder::new(target, SERVICE, "rule", name)
+    let record = ResourceBuilder::from_item(target, SERVICE, "rule", item, "Name", tags)?
         .arn(&item["Arn"])
-        .aws_tags(tags)
-        .default_name(name)
         .state(&item["State"])
         .attribute("event_bus", text(&item["EventBusName"]))
         .attribute("description", text(&item["Description"]))
@@ -129,15 +123,10 @@ fn rule(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
+        testing::target("us-east-1")
     }
 
     #[test]
@@ -149,7 +138,7 @@ mod tests {
             &Value::Null,
         )
         .unwrap();
-        let a: Value = serde_json::from_str(&bus.attributes).unwrap();
+        let a = attributes(&bus);
         assert_eq!((a["is_default"].clone(), a["public"].clone()), (json!(true), json!(false)));
 
         let r = rule(
@@ -161,7 +150,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.id.as_str(), r.state.as_deref()), ("nightly", Some("ENABLED")));
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(a["schedule_expression"], "cron(0 3 * * ? *)");
         assert!(rule(&target(), &json!({}), &Value::Null).is_none());
     }

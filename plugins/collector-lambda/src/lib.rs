@@ -66,33 +66,31 @@ export_collector!(Lambda);
 /// `vpc_id`, `subnet_ids`, `security_group_ids`, `layers` (layer version
 /// ARNs), `tracing_mode`, `log_group`. Never its environment.
 fn function(target: &Target, item: &Value, tags: &Value) -> Option<Resource> {
-    let name = item["FunctionName"].as_str().filter(|n| !n.is_empty())?;
     let vpc = &item["VpcConfig"];
     let vpc_id = text(&vpc["VpcId"]).as_str().filter(|v| !v.is_empty()).map(Value::from);
-    let record = ResourceBuilder::new(target, SERVICE, "function", name)
-        .arn(&item["FunctionArn"])
-        .aws_tags(tags)
-        .default_name(name)
-        .state(&item["State"])
-        .attribute("runtime", text(&item["Runtime"]))
-        .attribute("handler", text(&item["Handler"]))
-        .attribute("package_type", text(&item["PackageType"]))
-        .attribute("architectures", strings(&item["Architectures"], ""))
-        .attribute("memory_mb", item["MemorySize"].as_u64())
-        .attribute("timeout_s", item["Timeout"].as_u64())
-        .attribute("ephemeral_storage_mb", item["EphemeralStorage"]["Size"].as_u64())
-        .attribute("code_size_bytes", item["CodeSize"].as_u64())
-        .attribute("last_modified", text(&item["LastModified"]))
-        .attribute("description", text(&item["Description"]))
-        .attribute("role", text(&item["Role"]))
-        .attribute("kms_key_arn", text(&item["KMSKeyArn"]))
-        .attribute("vpc_id", vpc_id)
-        .attribute("subnet_ids", strings(&vpc["SubnetIds"], ""))
-        .attribute("security_group_ids", strings(&vpc["SecurityGroupIds"], ""))
-        .attribute("layers", strings(&item["Layers"], "Arn"))
-        .attribute("tracing_mode", text(&item["TracingConfig"]["Mode"]))
-        .attribute("log_group", text(&item["LoggingConfig"]["LogGroup"]))
-        .build();
+    let record =
+        ResourceBuilder::from_item(target, SERVICE, "function", item, "FunctionName", tags)?
+            .arn(&item["FunctionArn"])
+            .state(&item["State"])
+            .attribute("runtime", text(&item["Runtime"]))
+            .attribute("handler", text(&item["Handler"]))
+            .attribute("package_type", text(&item["PackageType"]))
+            .attribute("architectures", strings(&item["Architectures"], ""))
+            .attribute("memory_mb", item["MemorySize"].as_u64())
+            .attribute("timeout_s", item["Timeout"].as_u64())
+            .attribute("ephemeral_storage_mb", item["EphemeralStorage"]["Size"].as_u64())
+            .attribute("code_size_bytes", item["CodeSize"].as_u64())
+            .attribute("last_modified", text(&item["LastModified"]))
+            .attribute("description", text(&item["Description"]))
+            .attribute("role", text(&item["Role"]))
+            .attribute("kms_key_arn", text(&item["KMSKeyArn"]))
+            .attribute("vpc_id", vpc_id)
+            .attribute("subnet_ids", strings(&vpc["SubnetIds"], ""))
+            .attribute("security_group_ids", strings(&vpc["SecurityGroupIds"], ""))
+            .attribute("layers", strings(&item["Layers"], "Arn"))
+            .attribute("tracing_mode", text(&item["TracingConfig"]["Mode"]))
+            .attribute("log_group", text(&item["LoggingConfig"]["LogGroup"]))
+            .build();
     Some(record)
 }
 
@@ -120,19 +118,10 @@ fn layer(target: &Target, item: &Value) -> Option<Resource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
-    }
-
-    fn attributes(r: &Resource) -> Value {
-        serde_json::from_str(&r.attributes).unwrap()
+        testing::target("us-east-1")
     }
 
     #[test]

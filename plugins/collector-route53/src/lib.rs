@@ -116,15 +116,10 @@ fn hosted_zone(target: &Target, item: &Value, details: &Value) -> Option<Resourc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
+        testing::target("us-east-1")
     }
 
     #[test]
@@ -137,7 +132,7 @@ mod tests {
         assert_eq!((r.id.as_str(), r.region.as_str()), ("Z1", "global"));
         assert_eq!(r.arn.as_deref(), Some("arn:aws:route53:::hostedzone/Z1"));
         assert_eq!(r.name.as_deref(), Some("corp.example"));
-        let a: Value = serde_json::from_str(&r.attributes).unwrap();
+        let a = attributes(&r);
         assert_eq!(a["vpcs"], json!([{"vpc_id": "vpc-1", "region": "eu-west-1"}]));
         assert_eq!((a["public"].clone(), a["record_count"].clone()), (json!(false), json!(3)));
         assert!(hosted_zone(&target(), &json!({}), &Value::Null).is_none());

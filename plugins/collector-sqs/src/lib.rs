@@ -124,19 +124,10 @@ fn queue(target: &Target, url: &Value, details: &Value) -> Option<Resource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "eu-west-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
-    }
-
-    fn attributes(r: &Resource) -> Value {
-        serde_json::from_str(&r.attributes).unwrap()
+        testing::target("eu-west-1")
     }
 
     #[test]

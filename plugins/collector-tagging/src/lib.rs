@@ -209,6 +209,7 @@ fn tagged(target: &Target, item: &Value) -> Option<Resource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing;
 
     fn parsed(arn: &str) -> (String, String, String) {
         let p = parse_arn(arn).unwrap_or_else(|| panic!("{arn} did not parse"));
@@ -330,13 +331,7 @@ mod tests {
 
     #[test]
     fn tagged_record() {
-        let target = Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        };
+        let target = testing::target("us-east-1");
         let item = json!({"ResourceARN": "arn:aws:cloudfront::111111111111:distribution/E1",
             "Tags": [{"Key": "Name", "Value": "cdn"}, {"Key": "empty", "Value": ""}]});
         let r = tagged(&target, &item).unwrap();

@@ -292,19 +292,10 @@ fn vpc_endpoint(target: &Target, item: &Value) -> Option<Resource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventag_plugin_sdk::testing::{self, attributes};
 
     fn target() -> Target {
-        Target {
-            account_id: "111111111111".into(),
-            account_name: "prod".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            part: None,
-        }
-    }
-
-    fn attributes(r: &Resource) -> Value {
-        serde_json::from_str(&r.attributes).unwrap()
+        testing::target("us-east-1")
     }
 
     #[test]

@@ -318,6 +318,22 @@ impl CollectorState {
         }
     }
 
+    /// A call's result as the guest sees it, its failure noted.
+    fn answer(
+        &mut self,
+        service: &str,
+        operation: &str,
+        result: Result<Value, CallError>,
+    ) -> wasmtime::Result<Result<String, aws::AwsError>> {
+        match result {
+            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
+            Err(e) => {
+                self.note(service, operation, &e);
+                Ok(Err(to_wit(e)))
+            }
+        }
+    }
+
     fn note(&mut self, service: &str, operation: &str, e: &CallError) {
         self.note_kind(e.kind);
         if e.kind == ErrorKind::Denied {
@@ -443,13 +459,7 @@ impl aws::Host for CollectorState {
             Err(e) => Err(e),
         };
         self.host_wait += waiting.elapsed();
-        match result {
-            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
-            Err(e) => {
-                self.note(&service, &operation, &e);
-                Ok(Err(to_wit(e)))
-            }
-        }
+        self.answer(&service, &operation, result)
     }
 
     async fn paginate(
@@ -524,13 +534,7 @@ impl aws::Host for CollectorState {
             Err(e) => Err(e),
         };
         self.host_wait += waiting.elapsed();
-        match result {
-            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
-            Err(e) => {
-                self.note(&service, &operation, &e);
-                Ok(Err(to_wit(e)))
-            }
-        }
+        self.answer(&service, &operation, result)
     }
 }
 

@@ -84,7 +84,13 @@ fn collect_buckets(c: &mut Collection) -> Result<(), AwsError> {
             let result =
                 aws::or_absent(c.call(SERVICE, operation, &json!({"Bucket": name})), &absent);
             let output = c.detail(&format!("bucket {key} ({operation})"), result);
-            settings.insert(key.to_string(), output.flatten().unwrap_or(Value::Null));
+            // Read and set: the output; read and not set: {}; unread: null.
+            let setting = match output {
+                Some(Some(output)) => output,
+                Some(None) => json!({}),
+                None => Value::Null,
+            };
+            settings.insert(key.to_string(), setting);
         }
         c.emit(bucket(c.target(), &item, &Value::Object(settings)));
         if c.is_stopped() {
@@ -107,10 +113,11 @@ fn bucket_region(c: &mut Collection, item: &Value, name: &str) -> Option<String>
 }
 
 /// A bucket (`bucket`) from its `ListBuckets` item and `settings`, the
-/// outputs of its setting reads by key (`null` when none is set or it
-/// could not be read). The ARN is `arn:{partition}:s3:::{name}`, the name
-/// the `Name` tag else the bucket's name, created-at `CreationDate`; it has
-/// no state. Attributes:
+/// outputs of its setting reads by key (`{}` when the setting is not
+/// there, `null` when it could not be read). The ARN is
+/// `arn:{partition}:s3:::{name}`, the name the `Name` tag else the
+/// bucket's name, created-at `CreationDate`; it has no state. Attributes
+/// (each `null` when its read failed):
 ///
 /// - `versioning`: `Enabled`, `Suspended`, or `Disabled` when never set;
 ///   `mfa_delete`;
@@ -123,7 +130,7 @@ fn bucket_region(c: &mut Collection, item: &Value, name: &str) -> Option<String>
 ///   account's own block may still apply); `public_access_blocked`: all
 ///   four on;
 /// - `public`: the bucket policy makes it public (`GetBucketPolicyStatus`;
-///   false without a policy, `null` when unknown).
+///   false without a policy).
 fn bucket(target: &Target, item: &Value, settings: &Value) -> Resource {
     let name = item["Name"].as_str().unwrap_or_default();
     let versioning = &settings["versioning"];
@@ -146,10 +153,13 @@ fn bucket(target: &Target, item: &Value, settings: &Value) -> Resource {
             flags.map(|(key, member)| (key.to_string(), Value::from(block[member] == true)));
         Value::Object(pairs.into_iter().collect())
     });
-    let blocked = block.is_object() && flags.iter().all(|(_, member)| block[*member] == true);
-    let public = match &settings["policy_status"] {
-        Value::Null => Value::Null,
-        status => Value::from(status["PolicyStatus"]["IsPublic"] == true),
+    let known = |key: &str| settings[key].is_object();
+    let blocked = known("public_access_block")
+        .then(|| block.is_object() && flags.iter().all(|(_, member)| block[*member] == true));
+    // No policy (`{}`): not public; a status without `IsPublic`: unknown.
+    let public = match settings["policy_status"].get("PolicyStatus") {
+        None => known("policy_status").then_some(false),
+        Some(status) => status["IsPublic"].as_bool(),
     };
     ResourceBuilder::new(target, SERVICE, "bucket", name)
         .arn(arn(&target.partition, SERVICE, "", "", name))
@@ -158,7 +168,7 @@ fn bucket(target: &Target, item: &Value, settings: &Value) -> Resource {
         .created_at(&item["CreationDate"])
         .attribute("versioning", status)
         .attribute("mfa_delete", text(&versioning["MFADelete"]))
-        .attribute("encrypted", default["SSEAlgorithm"].is_string())
+        .attribute("encrypted", known("encryption").then(|| default["SSEAlgorithm"].is_string()))
         .attribute("encryption", text(&default["SSEAlgorithm"]))
         .attribute("kms_key_id", text(&default["KMSMasterKeyID"]))
         .attribute("bucket_key_enabled", rule["BucketKeyEnabled"].as_bool())
@@ -214,8 +224,9 @@ mod tests {
 
     #[test]
     fn bucket_without_settings() {
-        let settings = json!({"versioning": {}, "encryption": null, "public_access_block": null,
-                              "policy_status": null, "tagging": null});
+        // Read, and nothing set.
+        let settings = json!({"versioning": {}, "encryption": {}, "public_access_block": {},
+                              "policy_status": {}, "tagging": {}});
         let r = bucket(&target(), &json!({"Name": "bare"}), &settings);
         assert_eq!(r.name.as_deref(), Some("bare"));
         assert!(r.tags.is_empty());
@@ -225,16 +236,29 @@ mod tests {
         assert_eq!(a["public_access_block"], Value::Null);
         assert_eq!(
             (a["public_access_blocked"].clone(), a["public"].clone()),
-            (json!(false), Value::Null)
+            (json!(false), json!(false))
         );
+        // Unread: unknown, not false.
+        let unread = json!({"versioning": null, "encryption": null, "public_access_block": null,
+                            "policy_status": null, "tagging": null});
+        let a = attributes(&bucket(&target(), &json!({"Name": "b"}), &unread));
+        for key in
+            ["versioning", "encrypted", "public_access_block", "public_access_blocked", "public"]
+        {
+            assert_eq!(a[key], Value::Null, "{key}");
+        }
         let partial = json!({"public_access_block": {"PublicAccessBlockConfiguration": {
             "BlockPublicAcls": true}}, "policy_status": {"PolicyStatus": {"IsPublic": true}}});
         let a = attributes(&bucket(&target(), &json!({"Name": "b"}), &partial));
-        assert_eq!(a["versioning"], Value::Null);
         assert_eq!(a["public_access_block"]["ignore_public_acls"], false);
         assert_eq!(
             (a["public_access_blocked"].clone(), a["public"].clone()),
             (json!(false), json!(true))
+        );
+        let no_verdict = json!({"policy_status": {"PolicyStatus": {}}});
+        assert_eq!(
+            attributes(&bucket(&target(), &json!({"Name": "b"}), &no_verdict))["public"],
+            Value::Null
         );
     }
 }

@@ -60,19 +60,7 @@ fn invoke(
     out: &Path,
     extra: &[&str],
 ) -> (Option<i32>, String, Value) {
-    let mut args = vec![
-        "run",
-        "--accounts-file",
-        seeded.accounts_file.to_str().unwrap(),
-        "--formats",
-        "json",
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let output = common::inventag(moto, Some(&seeded.profile_dir), &args, &[]);
+    let output = common::run_json(moto, seeded, plugins, out, extra);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let status = output.status.code();
     assert!(matches!(status, Some(0 | 3)), "the run failed ({status:?}):\n{stderr}");

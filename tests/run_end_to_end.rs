@@ -28,22 +28,7 @@ fn bom_lists_every_ec2_and_vpc_resource_of_both_accounts_and_regions_with_tags_i
         &[common::collector("ec2"), common::collector("vpc"), common::formatter("json")],
     );
 
-    let output = common::inventag(
-        Some(&moto),
-        Some(&seeded.profile_dir),
-        &[
-            "run",
-            "--accounts-file",
-            seeded.accounts_file.to_str().unwrap(),
-            "--formats",
-            "json",
-            "--output-dir",
-            out_dir.to_str().unwrap(),
-            "--plugin-dir",
-            plugin_dir.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let output = common::run_json(Some(&moto), &seeded, &plugin_dir, &out_dir, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "inventag failed ({:?}):\n{stderr}", output.status.code());
 

@@ -202,6 +202,30 @@ pub fn inventag(
     cmd.output().expect("cannot run inventag")
 }
 
+/// `inventag run` over the seeded accounts with the plugins of `plugins`,
+/// the JSON document written to `out`, and `extra` arguments.
+pub fn run_json(
+    moto: Option<&Moto>,
+    seeded: &Seeded,
+    plugins: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        "run",
+        "--accounts-file",
+        seeded.accounts_file.to_str().unwrap(),
+        "--formats",
+        "json",
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    inventag(moto, Some(&seeded.profile_dir), &args, &[])
+}
+
 /// The single JSON BOM of `dir` (the compliance report beside it is
 /// another file), parsed.
 pub fn read_json_bom(dir: &Path) -> Value {

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # scripts/demo.sh: the end-to-end demo. On a fresh machine it installs the
 # wasm32-wasip2 target and a local .venv with moto, builds the plugins and the
-# release host, starts a moto server on 127.0.0.1, seeds it with EC2
-# resources in two accounts (111111111111, 222222222222) and two regions
-# (us-east-1, eu-west-1), runs
+# release host, starts a moto server on 127.0.0.1, seeds it with at least one
+# resource of every type the collectors cover (tests/fixtures/seed.py --suite
+# full) in two accounts (111111111111, 222222222222) and two regions
+# (us-east-1, eu-west-1), IAM, CloudFront and Route 53 once per account, runs
 #
 #   inventag run --accounts-file ACCOUNTS --formats json \
 #       --output-dir out/demo --plugin-dir dist/plugins
 #
 # against it with per-account profiles, and prints the run's wall time, peak
 # memory, where the BOM is and how many resources it lists next to what moto
-# holds. Exits non-zero if inventag fails or the BOM does not match moto
-# (count, resource identities or tags; tests/fixtures/compare_bom.py).
+# holds (N/N resources). Exits non-zero if inventag fails or the BOM does not
+# match moto (resource identities, accounts, regions or tags, or a target that
+# did not end ok; tests/fixtures/compare_bom.py). A partial run (exit status
+# 3) passes only when every target that did not end ok is explained by a moto
+# gap the fixture lists (MOTO_GAPS in tests/fixtures/suite.py).
 #
 # Usage: scripts/demo.sh        (KEEP_TMP=1 keeps the temp dir with the
 #                                seeded profiles, manifest and moto log)
@@ -41,7 +45,7 @@ start_moto
 
 log "seeding moto"
 "$VENV_DIR/bin/python" "$REPO_ROOT/tests/fixtures/seed.py" \
-    --accounts "$ACCOUNTS" --regions "$REGIONS" \
+    --accounts "$ACCOUNTS" --regions "$REGIONS" --suite full \
     --profile-dir "$RUN_TMP/aws" \
     --accounts-file "$RUN_TMP/accounts.json" \
     --manifest "$RUN_TMP/manifest.json" || {
@@ -93,7 +97,9 @@ end="$(date +%s.%N)"
 wall="$(LC_ALL=C awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }')"
 
 echo "inventag run: exit status $status, wall ${wall} s, peak RSS $peak_rss"
-if ((status != 0)); then
+# 3 is a partial run: the comparison below accepts it only when moto's own
+# gaps explain every target that did not end ok.
+if ((status != 0 && status != 3)); then
     die "inventag run failed with exit status $status (rerun with KEEP_TMP=1 to keep the seeded files and moto log)"
 fi
 

@@ -462,7 +462,8 @@ fn no_secret_reaches_any_output_log_or_file() {
     ];
 
     let out_dir = dir.path().join("bom");
-    let plugins = common::plugin_dir();
+    let plugins =
+        common::plugin_set(dir.path(), &[common::collector("ec2"), common::formatter("json")]);
     let mut outputs = Vec::new();
     for log_format in ["text", "json"] {
         let run = inventag(

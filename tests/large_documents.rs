@@ -85,7 +85,7 @@ fn bom(n: usize) -> (RunMetadata, Bom) {
     let mut store = inventag::bom::ResourceStore::new();
     store.extend(resources).expect("the record store takes the records");
     let mut bom = Bom { resources: store, coverage };
-    bom.normalise();
+    bom.normalise().expect("the record store reads its records back");
     (run, bom)
 }
 

@@ -6,6 +6,7 @@
 mod common;
 
 use std::{
+    collections::BTreeSet,
     io::Read,
     net::TcpListener,
     sync::{
@@ -13,6 +14,8 @@ use std::{
         atomic::{AtomicBool, Ordering},
     },
 };
+
+use serde_json::Value;
 
 const SENTINEL: &str = "sentinel-value-that-must-not-leak-7f3a";
 
@@ -24,8 +27,8 @@ fn sandboxed_collector_gets_an_error_for_files_env_and_sockets_and_the_run_keeps
     let plugins = common::plugin_set(
         tmp.path(),
         &[
-            common::plugin_dir().join("collector-ec2.wasm"),
-            common::plugin_dir().join("formatter-json.wasm"),
+            common::collector("ec2"),
+            common::formatter("json"),
             common::test_plugin_dir().join("test-sandbox-probe.wasm"),
         ],
     );
@@ -100,9 +103,13 @@ fn sandboxed_collector_gets_an_error_for_files_env_and_sockets_and_the_run_keeps
     assert!(probe["attributes"]["vpcs_seen"].as_u64().is_some_and(|n| n >= 1), "{probe}");
 
     // The EC2 collector's data is complete despite the probe.
-    let expected = seeded.manifest["expected"].as_array().unwrap();
-    let ec2 = resources.iter().filter(|r| r["service"] == "ec2").count();
-    assert_eq!(ec2, expected.len());
+    let arn = |v: &&Value| v["arn"].as_str().map(str::to_owned);
+    let expected: BTreeSet<String> =
+        common::expected_of(&seeded.manifest, &["ec2"]).iter().filter_map(arn).collect();
+    let ec2: BTreeSet<String> =
+        resources.iter().filter(|r| r["service"] == "ec2").filter_map(|r| arn(&r)).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(ec2, expected);
     let coverage = bom["coverage"].as_array().unwrap();
     assert!(coverage.iter().all(|c| c["outcome"] == "ok"), "{coverage:#?}");
 }

@@ -6,13 +6,27 @@
 
 mod common;
 
-use std::{collections::BTreeSet, path::Path, process::Output};
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    process::Output,
+};
 
 use common::proxy::{Faults, Proxy};
 use serde_json::Value;
 
 fn run_through(proxy: &Proxy, profile_dir: &Path, accounts: &Path, out: &Path) -> Output {
     run_formats(proxy, profile_dir, accounts, out, &["json"])
+}
+
+/// The run's plugins: the collectors the EC2 fixture's ground truth is
+/// complete for, and every formatter.
+fn plugins(dir: &Path) -> PathBuf {
+    let mut files = vec![common::collector("ec2"), common::collector("vpc")];
+    for f in ["json", "csv", "markdown", "cyclonedx", "excel", "word"] {
+        files.push(common::formatter(f));
+    }
+    common::plugin_set(dir, &files)
 }
 
 fn run_formats(
@@ -22,7 +36,7 @@ fn run_formats(
     out: &Path,
     formats: &[&str],
 ) -> Output {
-    let plugins = common::plugin_dir();
+    let plugins = plugins(out.parent().unwrap());
     let mut args = vec![
         "run",
         "--accounts-file",
@@ -95,17 +109,6 @@ fn throttling_and_server_errors_leave_the_bom_unchanged() {
     assert!(faulty_calls < 3 * clean_calls, "{faulty_calls} calls against {clean_calls}");
 }
 
-/// The access key id of a seeded profile.
-fn profile_key(profile_dir: &Path, account: &str) -> String {
-    let text = std::fs::read_to_string(profile_dir.join("credentials")).unwrap();
-    let section = format!("[inventag-{account}]");
-    let rest = &text[text.find(&section).expect("profile") + section.len()..];
-    rest.lines()
-        .find_map(|l| l.trim().strip_prefix("aws_access_key_id"))
-        .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
-        .expect("aws_access_key_id")
-}
-
 #[test]
 fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
     let tmp = tempfile::tempdir().unwrap();
@@ -132,7 +135,8 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
     std::fs::write(&creds, text).unwrap();
 
     // Account 333 may not describe volumes.
-    let deny = vec![(profile_key(&seeded.profile_dir, "333333333333"), "DescribeVolumes".into())];
+    let deny =
+        vec![(common::profile_key(&seeded.profile_dir, "333333333333"), "DescribeVolumes".into())];
     let proxy = Proxy::with_faults(
         moto.url.trim_start_matches("http://"),
         Faults { deny, ..Faults::default() },
@@ -146,10 +150,8 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
 
     let bom = common::read_json_bom(&out_dir);
     let got = identities(&bom);
-    let expected: BTreeSet<_> = seeded.manifest["expected"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let expected: BTreeSet<_> = common::expected_of(&seeded.manifest, &["ec2", "vpc"])
+        .into_iter()
         .filter(|e| e["account_id"] != "222222222222")
         .filter(|e| !(e["account_id"] == "333333333333" && e["resource_type"] == "volume"))
         .map(|r| {
@@ -170,12 +172,17 @@ fn bad_credentials_and_a_denied_service_cost_only_their_own_data() {
     assert_eq!(bad[0]["outcome"], "failed");
     assert!(bad[0]["messages"].to_string().contains("belong to account 123456789012"), "{bad:?}");
     let denied = of("333333333333");
-    assert_eq!(denied[0]["outcome"], "incomplete", "{denied:?}");
-    let messages = denied[0]["messages"].to_string();
+    let ec2 = denied.iter().find(|c| c["collector"].as_str().unwrap().starts_with("ec2@"));
+    let ec2 = ec2.unwrap_or_else(|| panic!("no ec2 coverage: {denied:?}"));
+    assert_eq!(ec2["outcome"], "incomplete", "{denied:?}");
+    let messages = ec2["messages"].to_string();
     assert!(
-        messages.contains("volumes") && messages.contains("UnauthorizedOperation"),
+        messages.contains("volume") && messages.contains("UnauthorizedOperation"),
         "{messages}"
     );
+    // The VPC collector, which never describes volumes, is untouched.
+    let others = denied.iter().filter(|c| !c["collector"].as_str().unwrap().starts_with("ec2@"));
+    assert!(others.clone().count() > 0 && others.into_iter().all(|c| c["outcome"] == "ok"));
     assert!(stderr.contains("222222222222") && stderr.contains("333333333333"), "{stderr}");
 
     // Every other text output holds the same healthy data and names the

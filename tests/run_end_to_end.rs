@@ -1,6 +1,7 @@
 //! A whole `inventag run` against moto: two accounts reached through
-//! their own profiles, two regions each, the real EC2 collector and JSON
-//! formatter. The BOM must list exactly what moto holds, tags intact.
+//! their own profiles, two regions each, the real EC2 and VPC collectors
+//! and JSON formatter. The BOM must list exactly what moto holds of their
+//! types (the defaults moto creates included), tags intact.
 
 mod common;
 
@@ -16,40 +17,28 @@ fn key(v: &Value, type_field: &str) -> Key {
 }
 
 #[test]
-fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_intact() {
+fn bom_lists_every_ec2_and_vpc_resource_of_both_accounts_and_regions_with_tags_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let moto = common::Moto::start();
     let seeded =
         common::seed(&moto, tmp.path(), "111111111111,222222222222", "us-east-1,eu-west-1");
     let out_dir = tmp.path().join("out");
-    let plugin_dir = common::plugin_dir();
-
-    let output = common::inventag(
-        Some(&moto),
-        Some(&seeded.profile_dir),
-        &[
-            "run",
-            "--accounts-file",
-            seeded.accounts_file.to_str().unwrap(),
-            "--formats",
-            "json",
-            "--output-dir",
-            out_dir.to_str().unwrap(),
-            "--plugin-dir",
-            plugin_dir.to_str().unwrap(),
-        ],
-        &[],
+    let plugin_dir = common::plugin_set(
+        tmp.path(),
+        &[common::collector("ec2"), common::collector("vpc"), common::formatter("json")],
     );
+
+    let output = common::run_json(Some(&moto), &seeded, &plugin_dir, &out_dir, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "inventag failed ({:?}):\n{stderr}", output.status.code());
 
     let bom = common::read_json_bom(&out_dir);
     let resources = bom["resources"].as_array().expect("resources array");
-    let expected = seeded.manifest["expected"].as_array().expect("expected array");
+    let expected = common::expected_of(&seeded.manifest, &["ec2", "vpc"]);
     assert!(expected.len() >= 60, "the fixture should hold a real spread, got {}", expected.len());
 
     let wanted: BTreeMap<Key, &Value> =
-        expected.iter().map(|e| (key(e, "resource_type"), e)).collect();
+        expected.iter().map(|e| (key(e, "resource_type"), *e)).collect();
     let got: BTreeMap<Key, &Value> =
         resources.iter().map(|r| (key(r, "resource_type"), r)).collect();
     assert_eq!(got.len(), resources.len(), "a resource appears twice in the BOM");
@@ -59,8 +48,20 @@ fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_in
 
     for (k, want) in &wanted {
         assert_eq!(got[k]["tags"], want["tags"], "tags differ for {k:?}");
+        assert_eq!(got[k]["arn"], want["arn"], "ARNs differ for {k:?}");
         assert_eq!(got[k]["service"], "ec2");
     }
+    // The defaults moto makes are there, marked: the default VPC, the
+    // default security groups and each VPC's main route table.
+    let marked = |t: &str, name: &str| {
+        resources
+            .iter()
+            .filter(|r| r["resource_type"] == t && r["attributes"][name] == true)
+            .count()
+    };
+    assert_eq!(marked("vpc", "is_default"), 4, "one default VPC per account and region");
+    assert!(marked("security-group", "is_default") >= 8, "two VPCs' default groups each");
+    assert!(marked("route-table", "main") >= 8, "two VPCs' main route tables each");
 
     let accounts: BTreeSet<&str> =
         resources.iter().filter_map(|r| r["account_id"].as_str()).collect();
@@ -79,9 +80,10 @@ fn bom_lists_every_seeded_ec2_resource_of_both_accounts_and_regions_with_tags_in
     assert!(all_tags.iter().any(|(_, v)| v.starts_with('=')), "a value starting with = was lost");
     assert!(all_tags.iter().any(|(k, v)| !k.is_ascii() && !v.is_ascii()), "unicode tags were lost");
 
-    // Every target is covered and ended ok: 2 accounts × 2 regions × 1 collector.
+    // Every target is covered and ended ok: 2 accounts × 2 regions × 2
+    // collectors.
     let coverage = bom["coverage"].as_array().expect("coverage array");
-    assert_eq!(coverage.len(), 4, "{coverage:#?}");
+    assert_eq!(coverage.len(), 8, "{coverage:#?}");
     assert!(coverage.iter().all(|c| c["outcome"] == "ok"), "{coverage:#?}");
     assert_eq!(bom["schema_version"].as_str().map(|s| !s.is_empty()), Some(true));
 

@@ -58,8 +58,8 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
     let plugins = common::plugin_set(
         tmp.path(),
         &[
-            common::plugin_dir().join("collector-ec2.wasm"),
-            common::plugin_dir().join("formatter-json.wasm"),
+            common::collector("ec2"),
+            common::formatter("json"),
             common::test_plugin_dir().join("test-validator-probe.wasm"),
         ],
     );
@@ -103,13 +103,17 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
         ATTEMPTS.iter().map(|(s, o, via, rule)| (*s, *o, *via, "denied", *rule)).collect();
     assert_eq!(told, expected);
 
-    // Nothing of them was sent: the proxy saw only reads.
+    // Nothing of them was sent: the proxy saw only reads. (The EC2
+    // collector reads images itself; the probe's DescribeImages are
+    // counted against the audit log below.)
     let requests = proxy.requests();
     assert!(!requests.is_empty(), "the proxy saw no request at all");
+    let mut images_on_the_wire = 0;
     for request in &requests {
         let body = String::from_utf8_lossy(&request.body);
         let head = format!("{} {:?}", request.request_line, request.headers);
-        for forbidden in ["TerminateInstances", "DescribeImages", "CreateUser", "GetSecretValue"] {
+        images_on_the_wire += usize::from(body.contains("Action=DescribeImages&"));
+        for forbidden in ["TerminateInstances", "CreateUser", "GetSecretValue"] {
             assert!(
                 !body.contains(forbidden) && !head.contains(forbidden),
                 "{forbidden} reached the wire: {head} {body}"
@@ -124,7 +128,7 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
     // The EC2 data is complete: exactly what moto holds, tags intact, and
     // no instance was terminated.
     let wanted: BTreeMap<Key, &Value> =
-        seeded.manifest["expected"].as_array().unwrap().iter().map(|e| (key(e), e)).collect();
+        common::expected_of(&seeded.manifest, &["ec2"]).into_iter().map(|e| (key(e), e)).collect();
     let got: BTreeMap<Key, &Value> =
         resources.iter().filter(|r| r["service"] == "ec2").map(|r| (key(r), r)).collect();
     assert_eq!(got.keys().collect::<Vec<_>>(), wanted.keys().collect::<Vec<_>>());
@@ -167,21 +171,32 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
     let wanted_denials: BTreeSet<(&str, &str, &str)> =
         ATTEMPTS.iter().map(|(s, o, _, rule)| (*s, *o, *rule)).collect();
     assert_eq!(denials, wanted_denials);
-    let image_denials = audit.iter().filter(|r| r["operation"] == "DescribeImages").count();
-    assert_eq!(image_denials, 2, "one record per attempt, call and paginate");
+    let images = |verdict: &'static str| {
+        audit.iter().filter(move |r| r["operation"] == "DescribeImages" && r["verdict"] == verdict)
+    };
+    assert_eq!(images("denied").count(), 2, "one record per attempt, call and paginate");
+    // Every DescribeImages sent was the EC2 collector's, attempt by attempt.
+    let sent: u64 = images("allowed")
+        .map(|r| {
+            assert_eq!(r["plugin"], "ec2", "{r}");
+            1 + r["retries"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(images_on_the_wire as u64, sent, "a DescribeImages was sent for the probe");
     let reads: Vec<&Value> =
         audit.iter().filter(|r| r["verdict"] == "allowed" && r["plugin"] == "ec2").collect();
     let read_ops: BTreeSet<&str> = reads.iter().filter_map(|r| r["operation"].as_str()).collect();
-    assert_eq!(
-        read_ops,
-        BTreeSet::from([
-            "DescribeInstances",
-            "DescribeSecurityGroups",
-            "DescribeSubnets",
-            "DescribeVolumes",
-            "DescribeVpcs"
-        ])
-    );
+    // The EC2 collector called every operation it declares, and only those.
+    let declared = common::load_plugins(&plugins);
+    let ec2 = declared.collectors.iter().find(|c| c.info.name == "ec2").expect("ec2 loaded");
+    let ec2_ops: BTreeSet<&str> = ec2
+        .info
+        .calls
+        .iter()
+        .filter(|(service, _)| service == "ec2")
+        .flat_map(|(_, ops)| ops.iter().map(String::as_str))
+        .collect();
+    assert_eq!(read_ops, ec2_ops);
     assert!(
         reads.iter().all(|r| r["http_status"] == 200 && r["rule"] == "read-only"),
         "{reads:#?}"
@@ -256,6 +271,8 @@ fn audit_log_goes_to_the_file_given_and_records_the_standard_chosen() {
     let moto = common::Moto::start();
     let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
     let out_dir = tmp.path().join("out");
+    let plugins =
+        common::plugin_set(tmp.path(), &[common::collector("ec2"), common::formatter("json")]);
     let audit_file = tmp.path().join("audit.jsonl");
     // A line from an earlier run stays: the file is appended to.
     std::fs::write(&audit_file, "{\"run_id\":\"earlier\"}\n").unwrap();
@@ -269,7 +286,7 @@ fn audit_log_goes_to_the_file_given_and_records_the_standard_chosen() {
             "--output-dir",
             out_dir.to_str().unwrap(),
             "--plugin-dir",
-            common::plugin_dir().to_str().unwrap(),
+            plugins.to_str().unwrap(),
             "--standard",
             "pci",
             "--audit-log",

@@ -170,7 +170,7 @@ fn synthetic_bom(n: usize) -> Result<(RunMetadata, Bom), String> {
     let mut store = inventag::bom::ResourceStore::new();
     store.extend(resources).map_err(|e| e.to_string())?;
     let mut bom = Bom { resources: store, coverage };
-    bom.normalise();
+    bom.normalise().map_err(|e| e.to_string())?;
     let run = RunMetadata {
         run_id: "0f8fad5b-d9cb-469f-a165-70867728950e".to_string(),
         started_at: "2026-01-02T03:04:05Z".to_string(),

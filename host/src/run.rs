@@ -153,6 +153,9 @@ pub enum RunError {
     /// A plugin is not vetted, or the lock or keys are unusable.
     #[error(transparent)]
     Vetting(#[from] VettingError),
+    /// The collected records could not be read back from their store.
+    #[error(transparent)]
+    Records(#[from] bom::StoreError),
 }
 
 /// The host's own AWS needs, as grants.
@@ -284,9 +287,14 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     .await;
     let collect_time = collect_started.elapsed();
     bom.coverage.extend(host_coverage);
-    let dropped = bom.normalise();
-    if dropped > 0 {
-        tracing::info!(dropped, "dropped resources reported twice under one ARN");
+    let normalised = bom.normalise()?;
+    if normalised.dropped > 0 {
+        tracing::info!(
+            dropped = normalised.dropped,
+            merged = normalised.merged,
+            "kept one record per ARN (merged: records that took tags only the tagging API \
+             reported)"
+        );
     }
 
     let mut regions: Vec<String> =
@@ -462,7 +470,9 @@ async fn prepare_account(
     );
     let regions = match regions.map(<[Region]>::to_vec).or_else(|| account.regions.clone()) {
         Some(r) => r,
-        None => discover_regions(gateway, &creds).await.map_err(failure)?,
+        None => {
+            discover_regions(gateway, &creds, account.account_id.as_str()).await.map_err(failure)?
+        }
     };
     Ok(AccountPlan {
         account_id: account.account_id.to_string(),
@@ -495,26 +505,73 @@ fn note_denied_declarations(collectors: &[Arc<crate::runtime::LoadedCollector>],
     }
 }
 
-/// The regions enabled for an account, by `ec2:DescribeRegions`.
+/// The regions enabled for an account, by `ec2:DescribeRegions`. Regions
+/// the account has not opted in to are left out and named once, here.
 async fn discover_regions(
     gateway: &Gateway,
     creds: &credentials::AccountCredentials,
+    account_id: &str,
 ) -> Result<Vec<Region>, String> {
     let output = gateway
         .call(&host_caller(), creds, "ec2", "DescribeRegions", "us-east-1", &json!({}))
         .await
         .map_err(|e| format!("cannot list the account's regions (give `regions` in the accounts file or --regions): {e}"))?;
-    let mut regions: Vec<Region> = output["Regions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["OptInStatus"].as_str() != Some("not-opted-in"))
-        .filter_map(|r| r["RegionName"].as_str())
-        .filter_map(|n| Region::parse(n).ok())
-        .collect();
-    regions.sort();
-    if regions.is_empty() {
+    let listed = enabled_regions(&output);
+    if !listed.not_opted_in.is_empty() {
+        tracing::info!(
+            account = %account_id,
+            regions = %listed.not_opted_in.join(", "),
+            "skipping regions the account has not opted in to"
+        );
+    }
+    if listed.enabled.is_empty() {
         return Err("the account lists no enabled region".into());
     }
-    Ok(regions)
+    Ok(listed.enabled)
+}
+
+/// A `DescribeRegions` answer, sorted out.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ListedRegions {
+    /// Regions to scan, sorted.
+    enabled: Vec<Region>,
+    /// Regions listed as `not-opted-in`, sorted.
+    not_opted_in: Vec<String>,
+}
+
+fn enabled_regions(output: &serde_json::Value) -> ListedRegions {
+    let mut listed = ListedRegions::default();
+    for r in output["Regions"].as_array().into_iter().flatten() {
+        let Some(name) = r["RegionName"].as_str() else { continue };
+        if r["OptInStatus"].as_str() == Some("not-opted-in") {
+            listed.not_opted_in.push(name.to_owned());
+        } else if let Ok(region) = Region::parse(name) {
+            listed.enabled.push(region);
+        } else {
+            tracing::warn!(region = name, "DescribeRegions listed a region name that is refused");
+        }
+    }
+    listed.enabled.sort();
+    listed.not_opted_in.sort();
+    listed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_not_opted_in_are_left_out_and_named() {
+        let output = json!({"Regions": [
+            {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"},
+            {"RegionName": "af-south-1", "OptInStatus": "not-opted-in"},
+            {"RegionName": "eu-south-1", "OptInStatus": "opted-in"},
+            {"RegionName": "ap-east-1", "OptInStatus": "not-opted-in"},
+            {"RegionName": "eu-west-1"},
+        ]});
+        let listed = enabled_regions(&output);
+        let enabled: Vec<&str> = listed.enabled.iter().map(Region::as_str).collect();
+        assert_eq!(enabled, ["eu-south-1", "eu-west-1", "us-east-1"]);
+        assert_eq!(listed.not_opted_in, ["af-south-1", "ap-east-1"]);
+    }
 }

@@ -6,7 +6,7 @@
 use std::{
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
+    process::{Child, ChildStdin, Command, Output, Stdio},
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -36,11 +36,32 @@ pub fn test_plugin_dir() -> PathBuf {
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,
+    /// The pipe a watched server's keeper reads; see [`Moto::start_shared`].
+    keeper: Option<ChildStdin>,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
 }
 
+/// Runs the command of its arguments and stops it when its own stdin ends
+/// (the test process holding the other end exited), or exits with it.
+const KEEPER: &str = "import subprocess, sys, threading
+server = subprocess.Popen(sys.argv[1:])
+def watch():
+    sys.stdin.read()
+    server.terminate()
+threading.Thread(target=watch, daemon=True).start()
+sys.exit(server.wait())
+";
+
 impl Moto {
+    /// Starts moto for a whole test binary, to be kept in a static and
+    /// shared by its tests. A static is never dropped, so the server is
+    /// held by a small Python keeper that stops it when the test process
+    /// ends, however it ends.
+    pub fn start_shared() -> Moto {
+        Moto::launch(true)
+    }
+
     /// Starts moto and waits until it accepts connections.
     ///
     /// Tests of one binary start servers in parallel, so a port is never
@@ -48,6 +69,10 @@ impl Moto {
     /// for each other), and a server that is gone once its port answers is
     /// started again on another.
     pub fn start() -> Moto {
+        Moto::launch(false)
+    }
+
+    fn launch(kept: bool) -> Moto {
         static USED: Mutex<Vec<u16>> = Mutex::new(Vec::new());
         let server = std::env::var("INVENTAG_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
         for _ in 0..5 {
@@ -59,13 +84,23 @@ impl Moto {
                     break port;
                 }
             };
-            let child = Command::new(&server)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            let port_text = port.to_string();
+            let mut command = if kept {
+                let python = std::env::var("INVENTAG_PYTHON").unwrap_or_else(|_| "python3".into());
+                let mut c = Command::new(python);
+                c.args(["-c", KEEPER, &server]).stdin(Stdio::piped());
+                c
+            } else {
+                Command::new(&server)
+            };
+            let mut child = command
+                .args(["-H", "127.0.0.1", "-p", &port_text])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start {server}: {e}"));
-            let mut moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
+            let keeper = child.stdin.take();
+            let mut moto = Moto { child, keeper, url: format!("http://127.0.0.1:{port}") };
             let deadline = Instant::now() + Duration::from_secs(60);
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
                 assert!(Instant::now() < deadline, "moto did not start on port {port}");
@@ -85,7 +120,11 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // A keeper stops its server when its pipe closes; killing the
+        // keeper would leave the server running.
+        if self.keeper.take().is_none() {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -102,13 +141,19 @@ pub struct Seeded {
 
 /// Seeds moto with the EC2 fixture, in `dir`.
 pub fn seed(moto: &Moto, dir: &Path, accounts: &str, regions: &str) -> Seeded {
+    seed_suite(moto, dir, accounts, regions, "ec2")
+}
+
+/// Seeds moto with a suite of `tests/fixtures/seed.py` (`ec2`, or `full`:
+/// every type of every collector), in `dir`.
+pub fn seed_suite(moto: &Moto, dir: &Path, accounts: &str, regions: &str, suite: &str) -> Seeded {
     let python = std::env::var("INVENTAG_PYTHON").unwrap_or_else(|_| "python3".into());
     let profile_dir = dir.join("aws");
     let manifest_path = dir.join("manifest.json");
     let accounts_file = dir.join("accounts.json");
     let out = Command::new(python)
         .arg(repo().join("tests/fixtures/seed.py"))
-        .args(["--accounts", accounts, "--regions", regions])
+        .args(["--accounts", accounts, "--regions", regions, "--suite", suite])
         .arg("--profile-dir")
         .arg(&profile_dir)
         .arg("--manifest")
@@ -179,6 +224,35 @@ pub fn run_seeded(
     inventag(Some(moto), Some(&seeded.profile_dir), &args, &[])
 }
 
+/// `inventag run` over the seeded accounts with the plugins of `plugins`,
+/// the JSON document written to `out`, and `extra` arguments.
+pub fn run_json(
+    moto: Option<&Moto>,
+    seeded: &Seeded,
+    plugins: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec!["--formats", "json"];
+    args.extend_from_slice(extra);
+    match moto {
+        Some(moto) => run_seeded(moto, seeded, out, plugins, &args),
+        None => {
+            let mut all = vec![
+                "run",
+                "--accounts-file",
+                seeded.accounts_file.to_str().unwrap(),
+                "--output-dir",
+                out.to_str().unwrap(),
+                "--plugin-dir",
+                plugins.to_str().unwrap(),
+            ];
+            all.extend_from_slice(&args);
+            inventag(None, Some(&seeded.profile_dir), &all, &[])
+        }
+    }
+}
+
 /// The single JSON BOM of `dir` (the compliance report beside it is
 /// another file), parsed.
 pub fn read_json_bom(dir: &Path) -> Value {
@@ -197,6 +271,56 @@ pub fn read_json_bom(dir: &Path) -> Value {
     let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("inventag-bom-") && name.ends_with(".json"), "unexpected name {name}");
     serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).expect("the BOM is not valid JSON")
+}
+
+/// The access key id of a seeded profile (`inventag-ACCOUNT`), as a fault
+/// proxy sees it in each request's signature.
+pub fn profile_key(profile_dir: &Path, account: &str) -> String {
+    let text = std::fs::read_to_string(profile_dir.join("credentials")).unwrap();
+    let section = format!("[inventag-{account}]");
+    let rest = &text[text.find(&section).expect("profile") + section.len()..];
+    rest.lines()
+        .find_map(|l| l.trim().strip_prefix("aws_access_key_id"))
+        .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
+        .expect("aws_access_key_id")
+}
+
+/// The manifest's expected resources that the named collectors report.
+pub fn expected_of<'a>(manifest: &'a Value, collectors: &[&str]) -> Vec<&'a Value> {
+    let covered: Vec<&str> =
+        manifest["collectors"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for c in collectors {
+        assert!(covered.contains(c), "the manifest does not cover the collector {c}: {covered:?}");
+    }
+    manifest["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| collectors.iter().any(|c| e["collector"] == *c))
+        .collect()
+}
+
+/// The shipped collector of that name, `dist/plugins/collector-NAME.wasm`.
+pub fn collector(name: &str) -> PathBuf {
+    plugin_dir().join(format!("collector-{name}.wasm"))
+}
+
+/// The shipped formatter of that format, `dist/plugins/formatter-NAME.wasm`.
+pub fn formatter(format: &str) -> PathBuf {
+    plugin_dir().join(format!("formatter-{format}.wasm"))
+}
+
+/// Loads every plugin of `dir` with the host's own runtime, as a run
+/// does: what each says of itself in `describe`.
+pub fn load_plugins(dir: &Path) -> inventag::runtime::Plugins {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let rt = inventag::runtime::Runtime::new(inventag::runtime::Limits::default())
+            .expect("the plugin runtime starts");
+        let plugins = rt.load_dir(dir).await.expect("the plugin directory is readable");
+        assert!(plugins.problems.is_empty(), "plugins failed to load: {:?}", plugins.problems);
+        plugins
+    })
 }
 
 /// A plugin directory holding copies of the named plugin files, with a

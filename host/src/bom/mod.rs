@@ -6,7 +6,7 @@ mod store;
 
 use serde::{Deserialize, Serialize};
 
-pub use store::{ResourceStore, StoreError};
+pub use store::{Normalised, ResourceStore, StoreError};
 
 /// One tag, order kept, empty values kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,14 +141,16 @@ pub struct Bom {
 }
 
 impl Bom {
-    /// Sorts the resources into their published order and drops repeats of
-    /// one identity, keeping the first. Returns how many were dropped.
-    pub fn normalise(&mut self) -> usize {
-        let dropped = self.resources.normalise();
+    /// Sorts the resources into their published order and keeps one record
+    /// per identity (see [`ResourceStore::normalise`]: a service
+    /// collector's record wins over the tagging collector's, taking the
+    /// tags it lacked).
+    pub fn normalise(&mut self) -> Result<Normalised, StoreError> {
+        let done = self.resources.normalise()?;
         self.coverage.sort_by(|a, b| {
             (&a.account_id, &a.region, &a.collector).cmp(&(&b.account_id, &b.region, &b.collector))
         });
-        dropped
+        Ok(done)
     }
 
     /// Whether every target ended `ok`.

@@ -332,6 +332,22 @@ impl CollectorState {
         }
     }
 
+    /// A call's result as the guest sees it, its failure noted.
+    fn answer(
+        &mut self,
+        service: &str,
+        operation: &str,
+        result: Result<Value, CallError>,
+    ) -> wasmtime::Result<Result<String, aws::AwsError>> {
+        match result {
+            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
+            Err(e) => {
+                self.note(service, operation, &e);
+                Ok(Err(to_wit(e)))
+            }
+        }
+    }
+
     fn note(&mut self, service: &str, operation: &str, e: &CallError) {
         self.note_kind(e.kind);
         if e.kind == ErrorKind::Denied {
@@ -535,13 +551,7 @@ impl CollectorState {
             }
             Err(e) => Err(e),
         };
-        match result {
-            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
-            Err(e) => {
-                self.note(&service, &operation, &e);
-                Ok(Err(to_wit(e)))
-            }
-        }
+        self.answer(&service, &operation, result)
     }
 
     async fn host_paginate(
@@ -611,13 +621,7 @@ impl CollectorState {
             }
             Err(e) => Err(e),
         };
-        match result {
-            Ok(output) => Ok(Ok(serde_json::to_string(&output)?)),
-            Err(e) => {
-                self.note(&service, &operation, &e);
-                Ok(Err(to_wit(e)))
-            }
-        }
+        self.answer(&service, &operation, result)
     }
 }
 

@@ -95,6 +95,47 @@ fn home_region(partition: &str) -> &'static str {
     }
 }
 
+/// Where one collector runs for one account.
+#[derive(Debug, PartialEq, Eq)]
+struct Placement<'a> {
+    /// The region calls go to.
+    region: &'a str,
+    /// The region its records are filed under.
+    record_region: &'a str,
+    /// The partition.
+    partition: &'static str,
+}
+
+/// Where a collector runs for an account scanning `regions`: a regional
+/// collector in each region; a global one once per partition the regions
+/// span, in that partition's home region, its records filed under
+/// `global`, however many regions are scanned.
+fn placements(regions: &[Region], global: bool) -> Vec<Placement<'_>> {
+    if !global {
+        return regions
+            .iter()
+            .map(|r| Placement {
+                region: r.as_str(),
+                record_region: r.as_str(),
+                partition: r.partition(),
+            })
+            .collect();
+    }
+    let mut partitions: Vec<&'static str> = regions.iter().map(Region::partition).collect();
+    // The regions come in the accounts file's order; a partition named
+    // twice, apart, is still one run.
+    partitions.sort_unstable();
+    partitions.dedup();
+    partitions
+        .into_iter()
+        .map(|partition| Placement {
+            region: home_region(partition),
+            record_region: "global",
+            partition,
+        })
+        .collect()
+}
+
 /// Adds a target's coverage, merging the parts of one collector's target
 /// (same account, region and collector) into one record: resources add up,
 /// messages gather, and the outcome is shared when every part agrees,
@@ -138,32 +179,20 @@ pub fn targets(
             } else {
                 collector.info.parts.iter().cloned().map(Some).collect()
             };
-            let mut push = |region: &str, record_region: &str, partition: &str| {
+            for place in placements(&account.regions, collector.info.global) {
                 for part in &parts {
                     let spec = TargetSpec {
                         account_id: account.account_id.clone(),
                         account_name: account.account_name.clone(),
-                        region: region.to_owned(),
-                        record_region: record_region.to_owned(),
-                        partition: partition.to_owned(),
+                        region: place.region.to_owned(),
+                        record_region: place.record_region.to_owned(),
+                        partition: place.partition.to_owned(),
                         gateway: gateway.clone(),
                         credentials: account.credentials.clone(),
                         part: part.clone(),
                         sink: None,
                     };
                     out.push((collector.clone(), spec));
-                }
-            };
-            if collector.info.global {
-                let mut partitions: Vec<&str> =
-                    account.regions.iter().map(Region::partition).collect();
-                partitions.dedup();
-                for partition in partitions {
-                    push(home_region(partition), "global", partition);
-                }
-            } else {
-                for region in &account.regions {
-                    push(region.as_str(), region.as_str(), region.partition());
                 }
             }
         }
@@ -290,4 +319,47 @@ pub async fn collect(
         Err(shared) => std::mem::take(&mut *lock(&shared)),
     };
     bom
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn regions(names: &[&str]) -> Vec<Region> {
+        names.iter().map(|n| Region::parse(n).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_regional_collector_runs_in_every_region_under_its_own_name() {
+        let scanned = regions(&["us-east-1", "eu-west-1", "ap-southeast-2"]);
+        let places = placements(&scanned, false);
+        let names: Vec<(&str, &str)> = places.iter().map(|p| (p.region, p.record_region)).collect();
+        assert_eq!(
+            names,
+            [
+                ("us-east-1", "us-east-1"),
+                ("eu-west-1", "eu-west-1"),
+                ("ap-southeast-2", "ap-southeast-2")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_global_collector_runs_once_in_its_home_region_however_many_regions_are_scanned() {
+        let (one, three) =
+            (regions(&["eu-west-1"]), regions(&["eu-west-1", "us-east-1", "ap-southeast-2"]));
+        let (one, three) = (placements(&one, true), placements(&three, true));
+        let want = [Placement { region: "us-east-1", record_region: "global", partition: "aws" }];
+        assert_eq!(one, want);
+        assert_eq!(three, want);
+    }
+
+    #[test]
+    fn a_global_collector_runs_once_per_partition_even_when_its_regions_are_apart() {
+        let scanned = regions(&["eu-west-1", "cn-north-1", "us-east-1"]);
+        let places = placements(&scanned, true);
+        let homes: Vec<(&str, &str)> = places.iter().map(|p| (p.partition, p.region)).collect();
+        assert_eq!(homes, [("aws", "us-east-1"), ("aws-cn", "cn-north-1")]);
+        assert!(places.iter().all(|p| p.record_region == "global"));
+    }
 }

@@ -150,6 +150,28 @@ pub fn paginate_all(
     parse_output(&output)
 }
 
+/// Treats the errors whose AWS code is one of `codes` as "nothing there":
+/// `Ok(None)` instead of an error.
+///
+/// Several reads answer a missing configuration with an error rather than
+/// an empty output (S3's `NoSuchTagSet`,
+/// `ServerSideEncryptionConfigurationNotFoundError`...); this keeps such an
+/// answer from counting as a failure:
+///
+/// ```ignore
+/// let tags = aws::or_absent(aws::call("s3", "GetBucketTagging", r, &input), &["NoSuchTagSet"])?;
+/// ```
+pub fn or_absent(
+    result: Result<Value, AwsError>,
+    codes: &[&str],
+) -> Result<Option<Value>, AwsError> {
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(e) if codes.contains(&e.code.as_str()) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The region of an S3 bucket from a `GetBucketLocation` output.
 ///
 /// The host already rewrites that output so that `LocationConstraint` is
@@ -165,8 +187,9 @@ pub fn bucket_region(get_bucket_location_output: &Value) -> String {
 
 /// Iterates over the items of one list member of every page.
 ///
-/// `member` names the list in each page's output (`"Volumes"`); a page
-/// without it contributes nothing. For nested lists such as
+/// `member` names the list in each page's output (`"Volumes"`), or is a
+/// JSON pointer to it when it starts with `/` (`"/DistributionList/Items"`);
+/// a page without it contributes nothing. For lists inside lists such as
 /// `Reservations[].Instances[]`, iterate over [`paginate`] instead.
 pub fn paginate_items(
     service: &str,
@@ -233,7 +256,12 @@ impl Iterator for Items {
                 Ok(page) => page,
                 Err(e) => return Some(Err(e)),
             };
-            self.current = match page.get_mut(&self.member).map(Value::take) {
+            let list = if self.member.starts_with('/') {
+                page.pointer_mut(&self.member)
+            } else {
+                page.get_mut(&self.member)
+            };
+            self.current = match list.map(Value::take) {
                 Some(Value::Array(items)) => items.into_iter(),
                 _ => Vec::new().into_iter(),
             };
@@ -254,6 +282,22 @@ mod tests {
             bucket_region(&serde_json::json!({"LocationConstraint": "ap-south-1"})),
             "ap-south-1"
         );
+    }
+
+    #[test]
+    fn absent_codes_are_not_errors() {
+        let e = |code: &str| AwsError {
+            kind: ErrorKind::Service,
+            code: code.into(),
+            message: String::new(),
+            http_status: Some(404),
+            request_id: None,
+        };
+        let absent = or_absent(Err(e("NoSuchTagSet")), &["NoSuchTagSet"]).unwrap();
+        assert!(absent.is_none());
+        assert!(or_absent(Err(e("AccessDenied")), &["NoSuchTagSet"]).is_err());
+        let some = or_absent(Ok(serde_json::json!({"a": 1})), &[]).unwrap();
+        assert_eq!(some, Some(serde_json::json!({"a": 1})));
     }
 
     #[test]

@@ -14,6 +14,10 @@
 //! * [`emit`]: [`Emitter`] hands records to the host in batches of 200;
 //! * [`collect`]: [`Collection`] runs the parts of a collection, keeps the
 //!   warnings and decides between a summary and a collection error;
+//! * [`value`]: [`value::text`], [`value::array`], [`value::strings`] and
+//!   epoch-time conversion pick attributes out of output documents;
+//! * [`testing`]: a target and attribute parsing for the unit tests of
+//!   record builders;
 //! * [`log`]: [`log::info`], [`log::warn`] and friends write to the host's
 //!   log;
 //! * [`output`]: a formatter's [`output::write`] hands its document to the
@@ -45,6 +49,8 @@ pub mod log;
 pub mod output;
 pub mod prelude;
 pub mod record;
+pub mod testing;
+pub mod value;
 
 pub use collect::Collection;
 pub use collector::{

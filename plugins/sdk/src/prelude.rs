@@ -13,5 +13,5 @@ pub use crate::formatter::{
 };
 pub use crate::log;
 pub use crate::output;
-pub use crate::record::{ResourceBuilder, arn, name_tag, tags_from_aws};
+pub use crate::record::{ResourceBuilder, arn, arn_in, name_tag, tags_from_aws};
 pub use crate::{export_collector, export_formatter, service_calls};

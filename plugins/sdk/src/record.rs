@@ -20,11 +20,18 @@ pub fn arn(partition: &str, service: &str, region: &str, account: &str, resource
     format!("arn:{partition}:{service}:{region}:{account}:{resource}")
 }
 
+/// Builds the ARN of a resource in the target's partition, region and
+/// account: `arn_in(&target, "ec2", "vpc/vpc-1")`. See [`arn`] for other
+/// accounts and for global resources.
+pub fn arn_in(target: &Target, service: &str, resource: &str) -> String {
+    arn(&target.partition, service, &target.region, &target.account_id, resource)
+}
+
 /// Turns an AWS tag list into WIT tags, in AWS's order.
 ///
 /// Accepts the usual `[{"Key": .., "Value": ..}]` list, the lower-case
-/// `[{"key": .., "value": ..}]` some services use, and a `{"key": "value"}`
-/// map. An entry without a key is skipped; a missing or non-string value
+/// `[{"key": .., "value": ..}]` some services use, KMS's
+/// `[{"TagKey": .., "TagValue": ..}]`, and a `{"key": "value"}` map. An entry without a key is skipped; a missing or non-string value
 /// becomes the empty string (a number or boolean is kept as its text).
 /// Anything else (`null`, a missing member) gives no tags.
 pub fn tags_from_aws(tags: &Value) -> Vec<Tag> {
@@ -32,8 +39,8 @@ pub fn tags_from_aws(tags: &Value) -> Vec<Tag> {
         Value::Array(items) => items
             .iter()
             .filter_map(|item| {
-                let key = item.get("Key").or_else(|| item.get("key"))?.as_str()?;
-                let value = item.get("Value").or_else(|| item.get("value"));
+                let key = ["Key", "key", "TagKey"].iter().find_map(|k| item.get(*k))?.as_str()?;
+                let value = ["Value", "value", "TagValue"].iter().find_map(|k| item.get(*k));
                 Some(Tag { key: key.to_string(), value: value.map(text).unwrap_or_default() })
             })
             .collect(),
@@ -136,6 +143,23 @@ impl ResourceBuilder {
         }
     }
 
+    /// Starts a record for an item of an AWS output whose id is its string
+    /// member `id_member` (`None` when that is missing or empty), with the
+    /// tags `tags` (see [`aws_tags`](Self::aws_tags)) and the `Name` tag,
+    /// else the id, as its name:
+    /// `ResourceBuilder::from_item(&target, "events", "rule", item, "Name", &tags)?`.
+    pub fn from_item(
+        target: &Target,
+        service: &str,
+        resource_type: &str,
+        item: &Value,
+        id_member: &str,
+        tags: &Value,
+    ) -> Option<Self> {
+        let id = item[id_member].as_str().filter(|id| !id.is_empty())?;
+        Some(Self::new(target, service, resource_type, id).aws_tags(tags).default_name(id))
+    }
+
     /// Overrides the region, e.g. `global` for a global service.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.record.region = region.into();
@@ -151,6 +175,16 @@ impl ResourceBuilder {
     /// Sets the human name (or clears it with `None`).
     pub fn name(mut self, name: impl OptionalText) -> Self {
         self.record.name = name.into_text();
+        self
+    }
+
+    /// Sets the human name unless one is set already: after
+    /// [`aws_tags`](Self::aws_tags), `.default_name(&item["Name"])` names
+    /// the record by its `Name` tag, else by the resource's own name.
+    pub fn default_name(mut self, name: impl OptionalText) -> Self {
+        if self.record.name.is_none() {
+            self.record.name = name.into_text().filter(|n| !n.is_empty());
+        }
         self
     }
 
@@ -224,8 +258,12 @@ mod tests {
             {"Key": "a"},
             {"Value": "no key"},
             {"key": "lower", "value": "case"},
+            {"TagKey": "kms", "TagValue": "style"},
         ]));
-        assert_eq!(pairs(&tags), [("z", "1"), ("Name", ""), ("a", ""), ("lower", "case")]);
+        assert_eq!(
+            pairs(&tags),
+            [("z", "1"), ("Name", ""), ("a", ""), ("lower", "case"), ("kms", "style")]
+        );
         let map = tags_from_aws(&json!({"b": "2", "a": "1"}));
         assert_eq!(pairs(&map), [("b", "2"), ("a", "1")]);
         assert!(tags_from_aws(&Value::Null).is_empty());
@@ -256,6 +294,7 @@ mod tests {
         assert_eq!(r.account_id, "123456789012");
         assert_eq!(r.region, "eu-west-1");
         assert_eq!(r.arn.as_deref(), Some("arn:aws:ec2:eu-west-1:123456789012:volume/vol-1"));
+        assert_eq!(r.arn, Some(arn_in(&target(), "ec2", "volume/vol-1")));
         assert_eq!(r.name.as_deref(), Some("disk"));
         assert_eq!(r.state.as_deref(), Some("available"));
         assert_eq!(r.created_at, None);
@@ -270,5 +309,35 @@ mod tests {
             .build();
         assert_eq!(r.name.as_deref(), Some("explicit"));
         assert_eq!(r.attributes, "{}");
+        let tagged = ResourceBuilder::new(&target(), "s3", "bucket", "b")
+            .aws_tags(&json!([{"Key": "Name", "Value": "tag"}]))
+            .default_name("own")
+            .build();
+        assert_eq!(tagged.name.as_deref(), Some("tag"));
+        let untagged = ResourceBuilder::new(&target(), "s3", "bucket", "b")
+            .aws_tags(&json!([]))
+            .default_name("own")
+            .default_name("later")
+            .build();
+        assert_eq!(untagged.name.as_deref(), Some("own"));
+        let empty = ResourceBuilder::new(&target(), "s3", "bucket", "b").default_name("").build();
+        assert_eq!(empty.name, None);
+        let item = json!({"TopicName": "t", "Empty": ""});
+        let tags = json!([{"Key": "Name", "Value": "Topic"}]);
+        let named =
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "TopicName", &tags);
+        let named = named.unwrap().build();
+        assert_eq!((named.id.as_str(), named.name.as_deref()), ("t", Some("Topic")));
+        let own =
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "TopicName", &json!(null));
+        assert_eq!(own.unwrap().build().name.as_deref(), Some("t"));
+        assert!(
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "Empty", &json!([]))
+                .is_none()
+        );
+        assert!(
+            ResourceBuilder::from_item(&target(), "sns", "topic", &item, "None", &json!([]))
+                .is_none()
+        );
     }
 }

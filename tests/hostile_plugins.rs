@@ -32,7 +32,7 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
     let moto = common::Moto::start();
     let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
     let faults = common::proxy::Faults {
-        hang: vec!["DescribeKeyPairs".into()],
+        hang: vec!["DescribeAvailabilityZones".into()],
         ..common::proxy::Faults::default()
     };
     let proxy = common::proxy::Proxy::with_faults(moto.url.trim_start_matches("http://"), faults);
@@ -87,12 +87,12 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
         ("flood", "reached the cap of 500 records for one target"),
         ("oversized", "over the cap of 1048576 bytes per record"),
         ("write", "ec2:TerminateInstances denied by rule not-read-only"),
-        ("undeclared", "ec2:DescribeImages denied by rule undeclared"),
+        ("undeclared", "ec2:DescribeHosts denied by rule undeclared"),
         ("region", "region \"us-east-1.evil.example\": InvalidRegion"),
         ("region", "region \"../x\": InvalidRegion"),
         ("service", "service: UnknownService"),
         ("trap and panic", "trapped: wasm trap: wasm `unreachable` instruction executed"),
-        ("hang", "hang: HostCallTimeout: ec2:DescribeKeyPairs got no answer within 2.0s"),
+        ("hang", "hang: HostCallTimeout: ec2:DescribeAvailabilityZones got no answer within 2.0s"),
     ];
     for (case, needle) in cases {
         assert!(has(needle), "{case}: no message with {needle:?} in {messages:#?}");
@@ -109,7 +109,7 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
     assert_eq!(of_type("oversized"), 0);
 
     // Nothing of the refused calls reached the wire, and the unanswered
-    // call was the only one to DescribeKeyPairs.
+    // call was the only one to DescribeAvailabilityZones.
     let requests = proxy.requests();
     assert!(!requests.is_empty(), "the proxy saw no request at all");
     let mut hung = 0;
@@ -117,20 +117,20 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
         let body = String::from_utf8_lossy(&request.body);
         let head = format!("{} {:?}", request.request_line, request.headers);
         for forbidden in
-            ["TerminateInstances", "DescribeImages", "evil", "../x", "DescribeEverything"]
+            ["TerminateInstances", "DescribeHosts", "evil", "../x", "DescribeEverything"]
         {
             assert!(
                 !body.contains(forbidden) && !head.contains(forbidden),
                 "{forbidden} reached the wire: {head} {body}"
             );
         }
-        hung += usize::from(body.contains("Action=DescribeKeyPairs&"));
+        hung += usize::from(body.contains("Action=DescribeAvailabilityZones&"));
     }
     assert!(hung >= 1, "the hang part never called");
 
     // The EC2 collector's data is exactly what moto holds, every target ok.
     let wanted: BTreeMap<Key, &Value> =
-        seeded.manifest["expected"].as_array().unwrap().iter().map(|e| (key(e), e)).collect();
+        common::expected_of(&seeded.manifest, &["ec2"]).into_iter().map(|e| (key(e), e)).collect();
     let got: BTreeMap<Key, &Value> =
         resources.iter().filter(|r| r["service"] == "ec2").map(|r| (key(r), r)).collect();
     assert_eq!(got.keys().collect::<Vec<_>>(), wanted.keys().collect::<Vec<_>>());

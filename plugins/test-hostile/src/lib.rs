@@ -12,13 +12,13 @@
 //! | `flood` | emits records without end; the record cap must stop it |
 //! | `oversized` | emits one record of 2 MiB; the record size cap refuses it |
 //! | `write` | calls `ec2:TerminateInstances` (declared): `not-read-only` |
-//! | `undeclared` | calls `ec2:DescribeImages`, which it does not declare |
+//! | `undeclared` | calls `ec2:DescribeHosts`, which it does not declare |
 //! | `region` | calls with the regions `us-east-1.evil.example` and `../x` |
 //! | `service` | calls a service that is not in the catalogue |
 //! | `sandbox` | reads `/etc/passwd` and the `HOME` variable |
 //! | `trap` | executes `unreachable` |
 //! | `panic` | panics |
-//! | `hang` | calls `ec2:DescribeKeyPairs`, which the test's proxy never answers |
+//! | `hang` | calls `ec2:DescribeAvailabilityZones`, which the test's proxy never answers |
 //!
 //! A part that is refused reports what it was told as its warning, so the
 //! coverage record of the target carries it. It is not shipped.
@@ -54,7 +54,7 @@ impl Collector for Hostile {
             global: false,
             calls: vec![service_calls(
                 "ec2",
-                &["DescribeVpcs", "DescribeKeyPairs", "TerminateInstances"],
+                &["DescribeVpcs", "DescribeAvailabilityZones", "TerminateInstances"],
             )],
             parts: PARTS.iter().map(|p| p.to_string()).collect(),
         }
@@ -94,7 +94,7 @@ impl Collector for Hostile {
             aws::call("ec2", "TerminateInstances", &region, &json!({"InstanceIds": ["i-1"]}))
                 .map(drop)
         });
-        c.part("undeclared", |_| aws::call("ec2", "DescribeImages", &region, &json!({})).map(drop));
+        c.part("undeclared", |_| aws::call("ec2", "DescribeHosts", &region, &json!({})).map(drop));
         c.part("region", |c| {
             for evil in ["us-east-1.evil.example", "../x"] {
                 if let Err(e) = aws::call("ec2", "DescribeVpcs", evil, &json!({})) {
@@ -114,7 +114,9 @@ impl Collector for Hostile {
         });
         c.part("trap", |_| core::arch::wasm32::unreachable());
         c.part("panic", |_| panic!("the hostile plugin panics on purpose"));
-        c.part("hang", |_| aws::call("ec2", "DescribeKeyPairs", &region, &json!({})).map(drop));
+        c.part("hang", |_| {
+            aws::call("ec2", "DescribeAvailabilityZones", &region, &json!({})).map(drop)
+        });
         c.finish()
     }
 }

@@ -135,6 +135,7 @@ fn caller(service: &str, operation: &str) -> Caller {
         label: "pagination-test".into(),
         grants: Arc::new(Grants::new([(service, &ops[..])])),
         part: None,
+        regions: None,
     }
 }
 

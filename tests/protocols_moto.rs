@@ -60,6 +60,7 @@ impl Client {
             label: "protocol-test".into(),
             grants: Arc::new(Grants::new([(service, &ops[..])])),
             part: None,
+            regions: None,
         }
     }
 

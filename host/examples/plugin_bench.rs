@@ -177,6 +177,7 @@ async fn bench(args: Args) -> Result<(), String> {
         gateway: gateway.clone(),
         credentials: credentials.clone(),
         part: None,
+        regions: Arc::from(["us-east-1".to_owned()]),
         sink: None,
     };
 

@@ -114,6 +114,7 @@ pub async fn execute(options: CallOptions) -> Result<Value, CallCommandError> {
         label: "inventag".into(),
         grants: Arc::new(Grants::new([(options.service.as_str(), &operations[..])])),
         part: None,
+        regions: None,
     };
     // Refuse before resolving credentials: a denied call needs none.
     gateway

@@ -165,6 +165,7 @@ fn host_caller() -> Caller {
         label: "inventag".into(),
         grants: Arc::new(Grants::new([("ec2", &regions[..])])),
         part: None,
+        regions: None,
     }
 }
 
@@ -335,6 +336,8 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
             )
         })
         .collect();
+    // A plugin that did not load is a gap in the run, not a detail of it.
+    problems.extend(plugins.problems.iter().map(|p| format!("plugin not loaded: {p}")));
     let stamp = run.started_at.clone();
     let compliance = audit.report();
     let report_bytes = serde_json::to_vec_pretty(&compliance).unwrap_or_default();
@@ -410,24 +413,24 @@ async fn load_plugins(
     let mut plugins = Plugins::default();
     let mut unvetted = Vec::new();
     for Checked { file, bytes, digest, status } in checked {
-        let loaded = match runtime.load_bytes(&file, bytes, digest).await {
-            Ok(loaded) => loaded,
-            Err(e) => {
-                plugins.problems.push(e);
-                continue;
-            }
-        };
+        let loaded = runtime.load_bytes(&file, bytes, digest).await;
         if !status.is_vetted() {
+            // Its code ran (its describe, at least) even if it failed to
+            // load, so it is marked either way.
             let label = match &loaded {
-                Loaded::Collector(c) => c.label(),
-                Loaded::Formatter(f) => f.label(),
+                Ok(Loaded::Collector(c)) => c.label(),
+                Ok(Loaded::Formatter(f)) => f.label(),
+                Err(_) => file.display().to_string(),
             };
             let why = Refusal { file, digest, status }.to_string();
             tracing::warn!(plugin = %label, "running under --allow-unvetted: {why}");
             audit.unvetted_plugin(&label, &why);
             unvetted.push(format!("{label}: {why}"));
         }
-        plugins.add(loaded);
+        match loaded {
+            Ok(loaded) => plugins.add(loaded),
+            Err(e) => plugins.problems.push(e),
+        }
     }
     if let Some(cache) = runtime.cache() {
         tracing::info!(

@@ -50,6 +50,9 @@ pub struct Caller {
     pub grants: Arc<Grants>,
     /// The collector part being collected, when the call is a part's.
     pub part: Option<String>,
+    /// The regions it may call, when it is held to some: a collector may
+    /// call only the regions the run scans for its account.
+    pub regions: Option<Arc<[String]>>,
 }
 
 /// How the gateway retries.
@@ -220,6 +223,21 @@ impl Gateway {
         let region = Region::parse(region).map_err(|e| {
             CallError::host(ErrorKind::InvalidInput, "InvalidRegion", e.to_string())
         })?;
+        if let Some(scanned) = &caller.regions
+            && !scanned.iter().any(|r| r == region.as_str())
+        {
+            self.counters.denied.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(caller = %caller.label, region = %region, "call to a region not scanned");
+            return Err(CallError::host(
+                ErrorKind::Denied,
+                "region-not-scanned",
+                format!(
+                    "{region} is not a region this run scans for the account ({}); a collector \
+                     may call only those",
+                    scanned.join(", ")
+                ),
+            ));
+        }
         if !self.catalogue.contains(service) {
             self.counters.denied.fetch_add(1, Ordering::Relaxed);
             return Err(CallError::host(

@@ -2,8 +2,9 @@
 //! only the first time this engine sees its bytes.
 //!
 //! An entry is one file, `<component sha256>-<engine hash>.cwasm`, written
-//! by the host alone: the first line is `inventag-cwasm-v1 <sha256 of the
-//! rest>`, the rest is what wasmtime's `Component::serialize` produced.
+//! by the host alone: the first line is `inventag-cwasm-v2 <sha256 of the
+//! component> <sha256 of the rest>`, the rest is what wasmtime's
+//! `Component::serialize` produced.
 //! The engine hash is taken from `Engine::precompile_compatibility_hash`,
 //! so a new wasmtime or other engine settings never read an old entry.
 //!
@@ -13,8 +14,9 @@
 //! and be writable by no one else (so only this user, which is the host,
 //! can have written them), the entry is named by the digest of the
 //! component it was compiled from (which the caller digested and vetted),
-//! and the entry's own digest on its first line must match its contents,
-//! so a torn or damaged write is compiled afresh rather than run. Entries
+//! and its first line must name that same component and the digest of the
+//! entry's own contents, so a torn or damaged write, or another plugin's
+//! entry copied under this name, is compiled afresh rather than run. Entries
 //! are written to a temporary file in the directory and renamed into
 //! place, so a reader sees a whole entry or none.
 
@@ -30,7 +32,7 @@ use wasmtime::{Engine, component::Component};
 
 use crate::vetting::Digest;
 
-const HEADER: &str = "inventag-cwasm-v1";
+const HEADER: &str = "inventag-cwasm-v2";
 
 /// Why the cache directory cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -150,7 +152,7 @@ impl ComponentCache {
         bytes: &[u8],
     ) -> Result<Component, String> {
         let path = self.entry(digest);
-        match self.read(&path) {
+        match self.read(&path, digest) {
             Ok(Some(native)) => {
                 // SAFETY: `read` returned the body of an entry this user
                 // alone could have written, named by the digest of the
@@ -176,7 +178,7 @@ impl ComponentCache {
         self.compiled.fetch_add(1, Ordering::Relaxed);
         match component.serialize() {
             Ok(native) => {
-                if let Err(e) = self.write(&path, &native) {
+                if let Err(e) = self.write(&path, digest, &native) {
                     tracing::warn!(entry = %path.display(), "cannot store a compiled component: {e}");
                 } else {
                     tracing::debug!(entry = %path.display(), "component compiled and cached");
@@ -187,9 +189,10 @@ impl ComponentCache {
         Ok(component)
     }
 
-    /// The native body of a sound entry; `None` when there is none or it
-    /// is damaged; an error when it is unsafe.
-    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
+    /// The native body of a sound entry compiled from the component whose
+    /// digest is `source`; `None` when there is none, or it is damaged or
+    /// was compiled from another component; an error when it is unsafe.
+    fn read(&self, path: &Path, source: &Digest) -> Result<Option<Vec<u8>>, CacheError> {
         let meta = match std::fs::symlink_metadata(path) {
             Ok(meta) => meta,
             Err(_) => return Ok(None),
@@ -201,17 +204,23 @@ impl ComponentCache {
         let Ok(data) = std::fs::read(path) else { return Ok(None) };
         let Some(newline) = data.iter().position(|&b| b == b'\n') else { return Ok(None) };
         let (head, body) = (&data[..newline], &data[newline + 1..]);
-        let expected = format!("{HEADER} {}", Digest::of(body));
+        // The header binds the entry to its source component as well as to
+        // its own bytes: a sound entry of another plugin copied under this
+        // name is not this plugin.
+        let expected = format!("{HEADER} {source} {}", Digest::of(body));
         if head != expected.as_bytes() {
-            tracing::warn!(entry = %path.display(), "a cached component is damaged");
+            tracing::warn!(
+                entry = %path.display(),
+                "a cached component is damaged or belongs to another component; compiling afresh"
+            );
             return Ok(None);
         }
         Ok(Some(body.to_vec()))
     }
 
-    fn write(&self, path: &Path, native: &[u8]) -> std::io::Result<()> {
+    fn write(&self, path: &Path, source: &Digest, native: &[u8]) -> std::io::Result<()> {
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        tmp.write_all(format!("{HEADER} {}\n", Digest::of(native)).as_bytes())?;
+        tmp.write_all(format!("{HEADER} {source} {}\n", Digest::of(native)).as_bytes())?;
         tmp.write_all(native)?;
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
@@ -279,5 +288,18 @@ mod tests {
         std::fs::write(&entry, data).unwrap();
         cache.component(&engine, &digest, empty).unwrap();
         assert_eq!((cache.compiled(), cache.hits()), (2, 1));
+    }
+
+    #[test]
+    fn an_entry_of_another_component_is_not_taken_for_this_one() {
+        let engine = Engine::default();
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = ComponentCache::open(tmp.path(), &engine).unwrap();
+        let empty: &[u8] = b"\0asm\x0d\x00\x01\x00";
+        let (first, second) = (Digest::of(empty), Digest::of(b"another component"));
+        cache.component(&engine, &first, empty).unwrap();
+        std::fs::copy(cache.entry(&first), cache.entry(&second)).unwrap();
+        cache.component(&engine, &second, empty).unwrap();
+        assert_eq!((cache.compiled(), cache.hits()), (2, 0), "the copied entry was used");
     }
 }

@@ -78,6 +78,9 @@ pub struct TargetSpec {
     pub credentials: Arc<AccountCredentials>,
     /// The one part to collect, or all.
     pub part: Option<String>,
+    /// The regions the run scans for the account, with the home region of
+    /// each of their partitions: the only regions the collector may call.
+    pub regions: Arc<[String]>,
     /// Where accepted records go as they arrive; without one they are
     /// returned in [`CollectorRun::records`].
     pub sink: Option<Arc<std::sync::Mutex<bom::ResourceStore>>>,
@@ -157,7 +160,7 @@ impl LoadedCollector {
             rt,
             None,
             file.display().to_string(),
-            "describe".into(),
+            host::DESCRIBE_SCOPE.into(),
             String::new(),
             (String::new(), String::new()),
         );
@@ -207,6 +210,7 @@ impl LoadedCollector {
                 label: label.clone(),
                 grants: self.grants.clone(),
                 part: spec.part.clone(),
+                regions: Some(spec.regions.clone()),
             },
             credentials: spec.credentials.clone(),
         };

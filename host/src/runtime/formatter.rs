@@ -141,7 +141,8 @@ impl LoadedFormatter {
             .instantiate_pre(&component)
             .and_then(FormatterPluginPre::new)
             .map_err(|e| format!("cannot link as a formatter: {e:#}"))?;
-        let state = FormatterState::new(rt, file.display().to_string(), "describe".into(), None);
+        let state =
+            FormatterState::new(rt, file.display().to_string(), host::DESCRIBE_SCOPE.into(), None);
         let mut store = host::new_store(&rt.engine, state);
         let instance = pre
             .instantiate_async(&mut store)

@@ -8,6 +8,12 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder};
 
 use super::{Limits, bindings::log};
 
+/// The scope of the store that runs a plugin's `describe`.
+pub(crate) const DESCRIBE_SCOPE: &str = "describe";
+
+/// The longest a plugin's `describe` may run.
+pub(crate) const DESCRIBE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The sandbox part of a plugin's store state.
 pub(crate) struct Sandbox {
     pub(crate) wasi: WasiCtx,
@@ -22,6 +28,13 @@ pub(crate) struct Sandbox {
 
 impl Sandbox {
     pub(crate) fn new(limits: &Limits, plugin: String, scope: String) -> Sandbox {
+        // `describe` only answers with a few fields, and runs whenever a
+        // plugin is listed or inspected, before anyone trusts it: it gets
+        // a short deadline of its own.
+        let deadline = match scope.as_str() {
+            DESCRIBE_SCOPE => limits.deadline.min(DESCRIBE_DEADLINE),
+            _ => limits.deadline,
+        };
         Sandbox {
             wasi: empty_wasi(),
             table: ResourceTable::new(),
@@ -33,7 +46,7 @@ impl Sandbox {
                 .instances(64)
                 .trap_on_grow_failure(true)
                 .build(),
-            deadline: Instant::now() + limits.deadline,
+            deadline: Instant::now() + deadline,
             plugin,
             scope,
         }

@@ -366,11 +366,35 @@ pub struct Declaration {
 }
 
 impl Plugins {
-    /// Files a loaded plugin under its kind.
+    /// Files a loaded plugin under its kind. A second collector of the
+    /// same name, or a second formatter of the same format, would collect
+    /// or write the same thing twice: it is kept out, as a problem naming
+    /// both files.
     pub fn add(&mut self, loaded: Loaded) {
+        let twin = |kind: &str, name: &str, file: &Path, first: &Path| LoadError::Plugin {
+            file: file.to_owned(),
+            message: format!(
+                "is a second {kind} {name:?} (the first is {}); it is not loaded: keep one",
+                first.display()
+            ),
+        };
         match loaded {
-            Loaded::Collector(c) => self.collectors.push(c),
-            Loaded::Formatter(f) => self.formatters.push(f),
+            Loaded::Collector(c) => {
+                match self.collectors.iter().find(|o| o.info.name == c.info.name) {
+                    Some(o) => {
+                        self.problems.push(twin("collector", &c.info.name, &c.file, &o.file))
+                    }
+                    None => self.collectors.push(c),
+                }
+            }
+            Loaded::Formatter(f) => {
+                match self.formatters.iter().find(|o| o.info.format == f.info.format) {
+                    Some(o) => {
+                        self.problems.push(twin("formatter of", &f.info.format, &f.file, &o.file))
+                    }
+                    None => self.formatters.push(f),
+                }
+            }
         }
     }
 }

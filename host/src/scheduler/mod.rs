@@ -163,6 +163,17 @@ fn merge_coverage(all: &mut Vec<TargetCoverage>, part: TargetCoverage) {
     }
 }
 
+/// The regions an account's collectors may call: those the run scans,
+/// and the home region of each of their partitions, where global services
+/// answer.
+fn scanned_regions(regions: &[Region]) -> Arc<[String]> {
+    let mut all: Vec<String> = regions.iter().map(|r| r.as_str().to_owned()).collect();
+    all.extend(regions.iter().map(|r| home_region(r.partition()).to_owned()));
+    all.sort();
+    all.dedup();
+    all.into()
+}
+
 /// Every target of the plan.
 pub fn targets(
     accounts: &[AccountPlan],
@@ -179,6 +190,7 @@ pub fn targets(
             } else {
                 collector.info.parts.iter().cloned().map(Some).collect()
             };
+            let scanned = scanned_regions(&account.regions);
             for place in placements(&account.regions, collector.info.global) {
                 for part in &parts {
                     let spec = TargetSpec {
@@ -190,6 +202,7 @@ pub fn targets(
                         gateway: gateway.clone(),
                         credentials: account.credentials.clone(),
                         part: part.clone(),
+                        regions: scanned.clone(),
                         sink: None,
                     };
                     out.push((collector.clone(), spec));

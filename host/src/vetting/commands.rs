@@ -270,7 +270,21 @@ pub fn sign(file: &Path, key: &Path) -> Result<(PathBuf, Digest, String), Comman
         std::fs::read(file).map_err(|e| VettingError::io(file, "cannot read the plugin", e))?;
     let digest = Digest::of(&bytes);
     let sig = signing::signature_path(file);
-    std::fs::write(&sig, key.sign(&digest))
-        .map_err(|e| VettingError::io(&sig, "cannot write the signature", e))?;
+    // Through a temporary file and a rename, which replaces a symbolic
+    // link at that name instead of writing where it points.
+    let dir = match sig.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let fail = |e: std::io::Error| VettingError::io(&sig, "cannot write the signature", e);
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    std::io::Write::write_all(&mut tmp, key.sign(&digest).as_bytes()).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let public = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(tmp.path(), public).map_err(fail)?;
+    }
+    tmp.persist(&sig).map_err(|e| fail(e.error))?;
     Ok((sig, digest, key.key_id()))
 }

@@ -59,9 +59,27 @@ pub struct LockFile {
     pub plugins: Vec<LockEntry>,
 }
 
+/// The largest lock file read: some thousands of entries.
+const MAX_LOCK_BYTES: u64 = 4 << 20;
+
 impl LockFile {
     /// Reads `path`; a missing file is an empty lock.
     pub fn load(path: &Path) -> Result<LockFile, VettingError> {
+        let bad = |message: String| VettingError::Lock { file: path.to_owned(), message };
+        // A lock is a small regular file: a device, a pipe or a file of
+        // gigabytes is refused before it is read.
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(bad("is not a regular file; give a lock file".into()));
+            }
+            Ok(meta) if meta.len() > MAX_LOCK_BYTES => {
+                return Err(bad(format!(
+                    "is {} bytes, over the {MAX_LOCK_BYTES} bytes a lock file may hold",
+                    meta.len()
+                )));
+            }
+            _ => {}
+        }
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -69,7 +87,6 @@ impl LockFile {
             }
             Err(e) => return Err(VettingError::io(path, "cannot read the lock file", e)),
         };
-        let bad = |message: String| VettingError::Lock { file: path.to_owned(), message };
         let de = &mut serde_json::Deserializer::from_str(&text);
         let lock: LockFile = serde_path_to_error::deserialize(de)
             .map_err(|e| bad(format!("field {}: {}", e.path(), e.inner())))?;
@@ -89,6 +106,13 @@ impl LockFile {
             if entry.file.is_empty() || entry.file.contains(['/', '\\']) {
                 return Err(bad(format!(
                     "field plugins[{i}].file: {:?} must be a plain file name",
+                    entry.file
+                )));
+            }
+            if let Some(j) = lock.plugins[..i].iter().position(|e| e.file == entry.file) {
+                return Err(bad(format!(
+                    "field plugins[{i}].file: {:?} is already listed as plugins[{j}]; \
+                     keep one entry per file",
                     entry.file
                 )));
             }
@@ -177,5 +201,21 @@ mod tests {
             .unwrap();
         let e = LockFile::load(&path).unwrap_err().to_string();
         assert!(e.contains("plugins[0].sha256"), "{e}");
+    }
+
+    #[test]
+    fn a_file_listed_twice_or_a_lock_that_is_no_regular_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE_NAME);
+        let entry = |digit: char| {
+            format!(r#"{{"file": "c.wasm", "sha256": "{}"}}"#, digit.to_string().repeat(64))
+        };
+        let text = format!(r#"{{"version": 1, "plugins": [{}, {}]}}"#, entry('a'), entry('b'));
+        std::fs::write(&path, text).unwrap();
+        let e = LockFile::load(&path).unwrap_err().to_string();
+        assert!(e.contains("plugins[1].file") && e.contains("already listed as plugins[0]"), "{e}");
+
+        let e = LockFile::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("is not a regular file"), "{e}");
     }
 }

@@ -66,7 +66,8 @@ impl SigningKey {
     /// The trusted-keys line of its public key.
     pub fn public_line(&self, comment: &str) -> String {
         let comment: String = comment.chars().filter(|c| !c.is_control()).collect();
-        format!("ed25519 {} {comment}", B64.encode(self.pair.public_key().as_ref()))
+        let line = format!("ed25519 {} {comment}", B64.encode(self.pair.public_key().as_ref()));
+        line.trim_end().to_owned()
     }
 
     /// Reads a private key file written by [`generate`].
@@ -110,6 +111,16 @@ pub fn generate(path: &Path, comment: &str) -> Result<(SigningKey, PathBuf), Vet
     })?;
     let key = SigningKey { pair };
     let public = PathBuf::from(format!("{}.pub", path.display()));
+    // Neither file is ever written through or over an existing name (a
+    // symbolic link included), and the public one is checked first so a
+    // refusal leaves no private key behind.
+    if std::fs::symlink_metadata(&public).is_ok() {
+        return Err(VettingError::io(
+            &public,
+            "cannot write the public key",
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the file exists"),
+        ));
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -117,7 +128,11 @@ pub fn generate(path: &Path, comment: &str) -> Result<(SigningKey, PathBuf), Vet
     let mut file = options.open(path).map_err(fail)?;
     let text = format!("{PRIVATE_HEADER}\n{}\n", B64.encode(document.as_ref()));
     file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(fail)?;
-    std::fs::write(&public, format!("{}\n", key.public_line(comment)))
+    let mut public_options = std::fs::OpenOptions::new();
+    public_options.write(true).create_new(true);
+    public_options
+        .open(&public)
+        .and_then(|mut f| f.write_all(format!("{}\n", key.public_line(comment)).as_bytes()))
         .map_err(|e| VettingError::io(&public, "cannot write the public key", e))?;
     Ok((key, public))
 }

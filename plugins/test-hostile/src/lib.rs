@@ -13,7 +13,7 @@
 //! | `oversized` | emits one record of 2 MiB; the record size cap refuses it |
 //! | `write` | calls `ec2:TerminateInstances` (declared): `not-read-only` |
 //! | `undeclared` | calls `ec2:DescribeHosts`, which it does not declare |
-//! | `region` | calls with the regions `us-east-1.evil.example` and `../x` |
+//! | `region` | calls `us-east-1.evil.example`, `../x`, and `ap-southeast-9` (not scanned) |
 //! | `service` | calls a service that is not in the catalogue |
 //! | `sandbox` | reads `/etc/passwd` and the `HOME` variable |
 //! | `trap` | executes `unreachable` |
@@ -96,7 +96,7 @@ impl Collector for Hostile {
         });
         c.part("undeclared", |_| aws::call("ec2", "DescribeHosts", &region, &json!({})).map(drop));
         c.part("region", |c| {
-            for evil in ["us-east-1.evil.example", "../x"] {
+            for evil in ["us-east-1.evil.example", "../x", "ap-southeast-9"] {
                 if let Err(e) = aws::call("ec2", "DescribeVpcs", evil, &json!({})) {
                     c.warn(format!("region {evil:?}: {e}"));
                 }

@@ -64,22 +64,8 @@ fn denied_calls_are_never_sent_are_audited_and_reported_and_the_ec2_data_stays_c
         ],
     );
     let out_dir = tmp.path().join("out");
-    let output = common::inventag(
-        Some(&moto),
-        Some(&seeded.profile_dir),
-        &[
-            "run",
-            "--accounts-file",
-            seeded.accounts_file.to_str().unwrap(),
-            "--output-dir",
-            out_dir.to_str().unwrap(),
-            "--plugin-dir",
-            plugins.to_str().unwrap(),
-            "--endpoint-url",
-            &proxy.url,
-        ],
-        &[],
-    );
+    let output =
+        common::run_seeded(&moto, &seeded, &out_dir, &plugins, &["--endpoint-url", &proxy.url]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "inventag failed ({:?}):\n{stderr}", output.status.code());
 

@@ -211,17 +211,7 @@ pub fn run_seeded(
     plugins: &Path,
     extra: &[&str],
 ) -> Output {
-    let mut args = vec![
-        "run",
-        "--accounts-file",
-        seeded.accounts_file.to_str().unwrap(),
-        "--output-dir",
-        out_dir.to_str().unwrap(),
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    inventag(Some(moto), Some(&seeded.profile_dir), &args, &[])
+    run(Some(moto), seeded, out_dir, plugins, extra)
 }
 
 /// `inventag run` over the seeded accounts with the plugins of `plugins`,
@@ -235,22 +225,27 @@ pub fn run_json(
 ) -> Output {
     let mut args = vec!["--formats", "json"];
     args.extend_from_slice(extra);
-    match moto {
-        Some(moto) => run_seeded(moto, seeded, out, plugins, &args),
-        None => {
-            let mut all = vec![
-                "run",
-                "--accounts-file",
-                seeded.accounts_file.to_str().unwrap(),
-                "--output-dir",
-                out.to_str().unwrap(),
-                "--plugin-dir",
-                plugins.to_str().unwrap(),
-            ];
-            all.extend_from_slice(&args);
-            inventag(None, Some(&seeded.profile_dir), &all, &[])
-        }
-    }
+    run(moto, seeded, out, plugins, &args)
+}
+
+fn run(
+    moto: Option<&Moto>,
+    seeded: &Seeded,
+    out_dir: &Path,
+    plugins: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        "run",
+        "--accounts-file",
+        seeded.accounts_file.to_str().unwrap(),
+        "--output-dir",
+        out_dir.to_str().unwrap(),
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    inventag(moto, Some(&seeded.profile_dir), &args, &[])
 }
 
 /// The single JSON BOM of `dir` (the compliance report beside it is

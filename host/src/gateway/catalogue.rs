@@ -390,8 +390,14 @@ impl ServiceModel {
 /// The catalogue of every embedded service, parsed lazily.
 #[derive(Default)]
 pub struct Catalogue {
-    loaded: Mutex<HashMap<String, Arc<ServiceModel>>>,
+    loaded: Mutex<HashMap<String, Arc<ModelSlot>>>,
 }
+
+/// One service's model, parsed by the first caller that needs it while the
+/// others wait for it: a run's first few hundred calls to one service
+/// arrive together, and parsing a model as large as EC2's once each would
+/// cost seconds of processor time.
+type ModelSlot = std::sync::OnceLock<Result<Arc<ServiceModel>, CatalogueError>>;
 
 impl Catalogue {
     /// An empty cache over the embedded models.
@@ -399,9 +405,11 @@ impl Catalogue {
         Catalogue::default()
     }
 
-    /// The cache; a panic elsewhere while it was held leaves it usable.
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ServiceModel>>> {
-        self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The slot of `service`; a panic elsewhere while the map was held
+    /// leaves it usable.
+    fn slot(&self, service: &str) -> Arc<ModelSlot> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loaded.entry(service.to_owned()).or_default().clone()
     }
 
     /// Whether the catalogue knows `service`, without loading it.
@@ -416,24 +424,23 @@ impl Catalogue {
 
     /// A service's model, parsed on first use.
     pub fn service(&self, service: &str) -> Result<Arc<ServiceModel>, CatalogueError> {
-        if let Some(model) = self.cache().get(service) {
-            return Ok(model.clone());
-        }
         let index = EMBEDDED
             .binary_search_by(|(name, _)| (*name).cmp(service))
             .map_err(|_| CatalogueError::UnknownService(service.to_owned()))?;
-        let damaged =
-            |message: String| CatalogueError::Damaged { service: service.to_owned(), message };
-        let mut text = Vec::new();
-        flate2::read::GzDecoder::new(EMBEDDED[index].1)
-            .read_to_end(&mut text)
-            .map_err(|e| damaged(e.to_string()))?;
-        let model: ServiceModel =
-            serde_json::from_slice(&text).map_err(|e| damaged(e.to_string()))?;
-        let model = Arc::new(model);
-        self.cache().insert(service.to_owned(), model.clone());
-        Ok(model)
+        self.slot(service).get_or_init(|| parse(service, EMBEDDED[index].1)).clone()
     }
+}
+
+/// Inflates and parses one embedded model.
+fn parse(service: &str, packed: &[u8]) -> Result<Arc<ServiceModel>, CatalogueError> {
+    let damaged =
+        |message: String| CatalogueError::Damaged { service: service.to_owned(), message };
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(packed)
+        .read_to_end(&mut text)
+        .map_err(|e| damaged(e.to_string()))?;
+    let model: ServiceModel = serde_json::from_slice(&text).map_err(|e| damaged(e.to_string()))?;
+    Ok(Arc::new(model))
 }
 
 #[cfg(test)]

@@ -131,12 +131,7 @@ fn gateway(endpoint: &Endpoint, page_cap: u32) -> (Arc<Gateway>, Arc<AccountCred
 
 fn caller(service: &str, operation: &str) -> Caller {
     let ops = [operation.to_owned()];
-    Caller {
-        label: "pagination-test".into(),
-        grants: Arc::new(Grants::new([(service, &ops[..])])),
-        part: None,
-        regions: None,
-    }
+    Caller::new("pagination-test", Arc::new(Grants::new([(service, &ops[..])])))
 }
 
 fn runtime() -> tokio::runtime::Runtime {

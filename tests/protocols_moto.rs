@@ -56,12 +56,7 @@ impl Client {
 
     fn caller(service: &str, operation: &str) -> Caller {
         let ops = [operation.to_owned()];
-        Caller {
-            label: "protocol-test".into(),
-            grants: Arc::new(Grants::new([(service, &ops[..])])),
-            part: None,
-            regions: None,
-        }
+        Caller::new("protocol-test", Arc::new(Grants::new([(service, &ops[..])])))
     }
 
     /// One call.

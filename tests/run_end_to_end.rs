@@ -93,6 +93,39 @@ fn bom_lists_every_ec2_and_vpc_resource_of_both_accounts_and_regions_with_tags_i
 }
 
 #[test]
+fn a_run_keeps_a_call_history_of_part_names_and_counts_and_shrugs_off_a_damaged_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
+    let plugin_dir =
+        common::plugin_set(tmp.path(), &[common::collector("ec2"), common::formatter("json")]);
+    let cache = tmp.path().join("cache");
+    let history = cache.join("call-history.json");
+    let run = |out: &str| {
+        let out_dir = tmp.path().join(out);
+        let args = ["--plugin-cache", cache.to_str().unwrap()];
+        let output = common::run_json(Some(&moto), &seeded, &plugin_dir, &out_dir, &args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "inventag failed:\n{stderr}");
+        std::fs::read_to_string(&history).expect("the run kept no call history")
+    };
+
+    let text = run("first");
+    let counts: BTreeMap<String, u64> = serde_json::from_str(&text).expect("history is JSON");
+    let parts = ["instance", "volume", "snapshot", "image", "key-pair", "elastic-ip"];
+    for part in parts.iter().chain(&["network-interface"]) {
+        let calls = counts.get(&format!("ec2/{part}")).copied();
+        assert!(calls.is_some_and(|n| n >= 1), "ec2/{part}: {calls:?} in {text}");
+    }
+    assert_eq!(counts.len(), 7, "only the collector's parts: {text}");
+    assert!(!text.contains("111111111111") && !text.contains("us-east-1"), "{text}");
+
+    std::fs::write(&history, b"{\"ec2/instance\": \"many\"").unwrap();
+    let again: BTreeMap<String, u64> = serde_json::from_str(&run("second")).unwrap();
+    assert_eq!(again, counts, "a damaged history is replaced by the run's own counts");
+}
+
+#[test]
 fn run_help_documents_every_flag() {
     let output = common::inventag(None, None, &["run", "--help"], &[]);
     assert!(output.status.success());

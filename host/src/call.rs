@@ -110,12 +110,10 @@ pub async fn execute(options: CallOptions) -> Result<Value, CallCommandError> {
         .map_err(|e| CallCommandError::Gateway(e.to_string()))?,
     );
     let operations = [options.operation.clone()];
-    let caller = Caller {
-        label: "inventag".into(),
-        grants: Arc::new(Grants::new([(options.service.as_str(), &operations[..])])),
-        part: None,
-        regions: None,
-    };
+    let caller = Caller::new(
+        "inventag",
+        Arc::new(Grants::new([(options.service.as_str(), &operations[..])])),
+    );
     // Refuse before resolving credentials: a denied call needs none.
     gateway
         .admit(&caller, &options.service, &options.operation, options.region.as_str())

@@ -356,7 +356,7 @@ struct RunArgs {
     endpoint_url: Option<String>,
 
     /// Targets (account × region × collector part) collected at once.
-    #[arg(long, value_name = "N", default_value_t = 64,
+    #[arg(long, value_name = "N", default_value_t = 192,
           value_parser = clap::value_parser!(u16).range(1..=4096))]
     concurrency: u16,
 

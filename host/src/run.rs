@@ -21,7 +21,7 @@ use crate::{
     gateway::{Caller, Gateway, GatewayOptions},
     output::{FileKind, OutputDir, OutputError},
     runtime::{Limits, LoadError, Loaded, Plugins, Runtime},
-    scheduler::{self, AccountPlan, SchedulerOptions},
+    scheduler::{self, AccountPlan, SchedulerOptions, history::CallHistory},
     validator::{Grants, Standard, Validator, Verdict},
     vetting::{Checked, Refusal, Vetting, VettingError, VettingOptions},
 };
@@ -161,12 +161,7 @@ pub enum RunError {
 /// The host's own AWS needs, as grants.
 fn host_caller() -> Caller {
     let regions = ["DescribeRegions".to_owned()];
-    Caller {
-        label: "inventag".into(),
-        grants: Arc::new(Grants::new([("ec2", &regions[..])])),
-        part: None,
-        regions: None,
-    }
+    Caller::new("inventag", Arc::new(Grants::new([("ec2", &regions[..])])))
 }
 
 /// Runs a whole collection and writes every requested format.
@@ -217,6 +212,39 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     )
     .await?;
 
+    let collect_started = Instant::now();
+    let gateway = Arc::new(
+        Gateway::new(GatewayOptions {
+            endpoint_url: options.endpoint_url.clone(),
+            standard: options.standard,
+            audit: Some(audit.clone()),
+            ..Default::default()
+        })
+        .map_err(|e| RunError::Gateway(e.to_string()))?,
+    );
+    let environment = resolver.environment().to_string();
+    tracing::info!(%environment, "credential environment detected");
+    let account_names: Vec<(String, String)> =
+        accounts.accounts.iter().map(|a| (a.account_id.to_string(), a.name().to_owned())).collect();
+    // Accounts are prepared concurrently, each with a few dependent calls
+    // (identity, perhaps a role and the region list) that wait on AWS, and
+    // while the plugins load. A run that stops before collecting drops the
+    // set, which stops the preparation.
+    let mut preparing = tokio::task::JoinSet::new();
+    {
+        let (resolver, gateway) = (Arc::new(resolver), gateway.clone());
+        let regions = options.regions.clone();
+        let accounts = accounts.accounts;
+        preparing.spawn(async move {
+            futures_util::future::join_all(
+                accounts.iter().map(|account| {
+                    prepare_account(account, &resolver, &gateway, regions.as_deref())
+                }),
+            )
+            .await
+        });
+    }
+
     let mut runtime = Runtime::new(options.limits.clone())?;
     if let Some(dir) = &options.plugin_cache {
         runtime = runtime.with_cache(dir)?;
@@ -248,24 +276,13 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     }
     note_denied_declarations(&plugins.collectors, &audit);
 
-    let collect_started = Instant::now();
-    let gateway = Arc::new(
-        Gateway::new(GatewayOptions {
-            endpoint_url: options.endpoint_url.clone(),
-            standard: options.standard,
-            audit: Some(audit.clone()),
-            ..Default::default()
-        })
-        .map_err(|e| RunError::Gateway(e.to_string()))?,
-    );
-    tracing::info!(environment = %resolver.environment(), "credential environment detected");
-    // Accounts are prepared concurrently: each needs a few dependent calls
-    // (identity, perhaps a role and the region list) and waits on AWS.
-    let prepared =
-        futures_util::future::join_all(accounts.accounts.iter().map(|account| {
-            prepare_account(account, &resolver, &gateway, options.regions.as_deref())
-        }))
-        .await;
+    let prepared = match preparing.join_next().await {
+        Some(Ok(prepared)) => prepared,
+        Some(Err(e)) => {
+            return Err(RunError::Gateway(format!("preparing the accounts failed: {e}")));
+        }
+        None => Vec::new(),
+    };
     let mut plans = Vec::new();
     let mut host_coverage = Vec::new();
     let mut methods = std::collections::HashMap::new();
@@ -279,13 +296,19 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         }
     }
 
-    let targets = scheduler::targets(&plans, &plugins.collectors, &gateway);
+    let mut history = match &options.plugin_cache {
+        Some(dir) => CallHistory::load(dir),
+        None => CallHistory::none(),
+    };
+    let targets = scheduler::targets(&plans, &plugins.collectors, &gateway, &history);
     let mut bom = scheduler::collect(
         runtime.clone(),
         targets,
         &SchedulerOptions { concurrency: options.concurrency, progress: options.progress.clone() },
+        &mut history,
     )
     .await;
+    history.save();
     let collect_time = collect_started.elapsed();
     bom.coverage.extend(host_coverage);
     let normalised = bom.normalise()?;
@@ -307,14 +330,13 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         started_at,
         finished_at: bom::now_iso8601(),
         inventag_version: crate::VERSION.into(),
-        environment: resolver.environment().to_string(),
-        accounts: accounts
-            .accounts
-            .iter()
-            .map(|a| bom::AccountRef {
-                account_id: a.account_id.to_string(),
-                account_name: a.name().to_owned(),
-                credential_method: methods.get(a.account_id.as_str()).cloned(),
+        environment,
+        accounts: account_names
+            .into_iter()
+            .map(|(account_id, account_name)| bom::AccountRef {
+                credential_method: methods.get(account_id.as_str()).cloned(),
+                account_id,
+                account_name,
             })
             .collect(),
         regions,

@@ -108,13 +108,12 @@ pub struct Exchange {
 
 impl Exchange {
     /// Notes a response: its status and request id header.
-    pub fn observe(&mut self, response: &reqwest::Response) {
-        self.http_status = Some(response.status().as_u16());
+    pub fn observe(&mut self, status: u16, headers: &[(String, String)]) {
+        self.http_status = Some(status);
         self.request_id = ["x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"]
             .iter()
-            .find_map(|h| response.headers().get(*h))
-            .and_then(|v| v.to_str().ok())
-            .map(|v| clean(v, MAX_NAME_CHARS));
+            .find_map(|h| headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(h)))
+            .map(|(_, v)| clean(v, MAX_NAME_CHARS));
     }
 }
 

@@ -2,6 +2,9 @@
 //!
 //! - **Concurrency**: calls in flight are bounded per account and per
 //!   account-region-service scope, on top of the scheduler's overall limit.
+//!   A free slot goes to the waiting call whose target has made the most
+//!   calls, so a long chain of dependent calls keeps moving while short
+//!   targets wait their turn.
 //! - **Adaptive pacing**: a throttling answer doubles the spacing between
 //!   calls of its own scope (from 50 ms up to a ceiling); each success
 //!   shrinks it again. Other scopes keep full speed.
@@ -16,7 +19,7 @@
 //! It also counts calls in flight and their peak, for the run summary.
 
 use std::{
-    collections::HashMap,
+    collections::{BinaryHeap, HashMap},
     sync::{
         Arc, Mutex,
         atomic::{AtomicI64, AtomicU64, Ordering},
@@ -24,7 +27,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::oneshot;
 
 /// Governor settings; the defaults suit AWS's published rate limits for
 /// read calls.
@@ -51,7 +54,7 @@ pub struct GovernorOptions {
 impl Default for GovernorOptions {
     fn default() -> Self {
         GovernorOptions {
-            per_account: 32,
+            per_account: 64,
             per_scope: 8,
             min_spacing: Duration::from_millis(50),
             max_spacing: Duration::from_secs(5),
@@ -71,13 +74,13 @@ struct Pace {
 
 #[derive(Debug)]
 struct ScopeState {
-    slots: Arc<Semaphore>,
+    slots: Arc<RankedSlots>,
     pace: Mutex<Pace>,
 }
 
 #[derive(Debug)]
 struct AccountState {
-    slots: Arc<Semaphore>,
+    slots: Arc<RankedSlots>,
     tokens: AtomicI64,
 }
 
@@ -107,14 +110,135 @@ pub struct Governor {
 /// Leave to send one request; dropping it frees the slots.
 #[derive(Debug)]
 pub struct Permit<'a> {
-    _scope: OwnedSemaphorePermit,
-    _account: OwnedSemaphorePermit,
+    _scope: Slot,
+    _account: Slot,
     governor: &'a Governor,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         self.governor.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Slots that go to the highest-ranked waiter first, then to the one that
+/// came first. A call's rank is how many calls its target has made: a
+/// target deep in a chain of dependent calls (pages, then details) goes
+/// before one making its first call, so a long chain is not queued behind
+/// every short target of its account at each of its steps.
+#[derive(Debug)]
+struct RankedSlots {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Debug)]
+struct SlotState {
+    free: usize,
+    waiting: BinaryHeap<Waiter>,
+    arrivals: u64,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    rank: u32,
+    arrival: u64,
+    wake: oneshot::Sender<()>,
+}
+
+impl PartialEq for Waiter {
+    fn eq(&self, other: &Self) -> bool {
+        (self.rank, self.arrival) == (other.rank, other.arrival)
+    }
+}
+
+impl Eq for Waiter {}
+
+impl PartialOrd for Waiter {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Waiter {
+    /// The heap's top is the highest rank, and among equals the earliest.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank).then(other.arrival.cmp(&self.arrival))
+    }
+}
+
+/// A slot held; dropping it hands the slot to the next waiter.
+#[derive(Debug)]
+struct Slot(Arc<RankedSlots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// A waiter's side of the hand-over. Dropped before it is polled to the
+/// end (the call was abandoned), it passes on a slot it was already given.
+struct Pending {
+    slots: Arc<RankedSlots>,
+    wake: oneshot::Receiver<()>,
+    done: bool,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.done {
+            self.wake.close();
+            if self.wake.try_recv().is_ok() {
+                self.slots.release();
+            }
+        }
+    }
+}
+
+impl RankedSlots {
+    fn new(slots: usize) -> Arc<RankedSlots> {
+        Arc::new(RankedSlots {
+            state: Mutex::new(SlotState {
+                free: slots.max(1),
+                waiting: BinaryHeap::new(),
+                arrivals: 0,
+            }),
+        })
+    }
+
+    async fn acquire(self: &Arc<Self>, rank: u32) -> Slot {
+        let wake = {
+            let mut state = lock(&self.state);
+            if state.free > 0 {
+                state.free -= 1;
+                return Slot(self.clone());
+            }
+            let (wake, wait) = oneshot::channel();
+            state.arrivals += 1;
+            let arrival = state.arrivals;
+            state.waiting.push(Waiter { rank, arrival, wake });
+            wait
+        };
+        let mut pending = Pending { slots: self.clone(), wake, done: false };
+        let given = (&mut pending.wake).await;
+        pending.done = true;
+        // The sender lives in the heap until it hands over a slot, and the
+        // heap lives as long as `self`; an error cannot happen, but would
+        // mean no slot was given, so take one the ordinary way.
+        match given {
+            Ok(()) => Slot(self.clone()),
+            Err(_) => Box::pin(self.acquire(rank)).await,
+        }
+    }
+
+    fn release(&self) {
+        let mut state = lock(&self.state);
+        while let Some(waiter) = state.waiting.pop() {
+            if waiter.wake.send(()).is_ok() {
+                return;
+            }
+        }
+        state.free += 1;
     }
 }
 
@@ -145,7 +269,7 @@ impl Governor {
             .entry(key)
             .or_insert_with(|| {
                 Arc::new(ScopeState {
-                    slots: Arc::new(Semaphore::new(self.options.per_scope.max(1))),
+                    slots: RankedSlots::new(self.options.per_scope),
                     pace: Mutex::new(Pace { next: Instant::now(), spacing: Duration::ZERO }),
                 })
             })
@@ -157,7 +281,7 @@ impl Governor {
             .entry(account.to_owned())
             .or_insert_with(|| {
                 Arc::new(AccountState {
-                    slots: Arc::new(Semaphore::new(self.options.per_account.max(1))),
+                    slots: RankedSlots::new(self.options.per_account),
                     tokens: AtomicI64::new(self.options.retry_quota),
                 })
             })
@@ -191,14 +315,19 @@ impl Governor {
     }
 
     /// Waits for slots in the account and the scope, and for the scope's
-    /// pacing.
-    pub async fn acquire(&self, account: &str, region: &str, service: &str) -> Permit<'_> {
+    /// pacing. `rank` is how many calls the caller's target has made
+    /// before this one; higher ranks are served first.
+    pub async fn acquire(
+        &self,
+        account: &str,
+        region: &str,
+        service: &str,
+        rank: u32,
+    ) -> Permit<'_> {
         let acct = self.account(account);
         let scope = self.scope((account.to_owned(), region.to_owned(), service.to_owned()));
-        let account_slot =
-            acct.slots.clone().acquire_owned().await.expect("governor semaphores stay open");
-        let scope_slot =
-            scope.slots.clone().acquire_owned().await.expect("governor semaphores stay open");
+        let account_slot = acct.slots.acquire(rank).await;
+        let scope_slot = scope.slots.acquire(rank).await;
         let wait = {
             let mut pace = lock(&scope.pace);
             let now = Instant::now();
@@ -304,15 +433,61 @@ mod tests {
         g.throttled("111111111111", "us-east-1", "ec2");
         let t = Instant::now();
         for _ in 0..3 {
-            drop(g.acquire("111111111111", "us-east-1", "ec2").await);
+            drop(g.acquire("111111111111", "us-east-1", "ec2", 0).await);
         }
         assert!(t.elapsed() >= Duration::from_millis(150), "{:?}", t.elapsed());
         let t = Instant::now();
         for _ in 0..3 {
-            drop(g.acquire("111111111111", "eu-west-1", "ec2").await);
-            drop(g.acquire("222222222222", "us-east-1", "ec2").await);
+            drop(g.acquire("111111111111", "eu-west-1", "ec2", 0).await);
+            drop(g.acquire("222222222222", "us-east-1", "ec2", 0).await);
         }
         assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_free_slot_goes_to_the_call_deepest_in_its_chain_first() {
+        let g = Arc::new(Governor::new(GovernorOptions { per_account: 1, ..quick() }));
+        let held = g.acquire("111111111111", "us-east-1", "ec2", 0).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for (name, rank) in [("first call", 0), ("tenth call", 9), ("second call", 1)] {
+            let (g, order) = (g.clone(), order.clone());
+            waiting.push(tokio::spawn(async move {
+                let _slot = g.acquire("111111111111", "eu-west-1", "s3", rank).await;
+                lock(&order).push(name);
+            }));
+            // Let each queue before the next arrives.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(held);
+        for task in waiting {
+            task.await.unwrap();
+        }
+        assert_eq!(*lock(&order), ["tenth call", "second call", "first call"]);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_wait_hands_its_slot_on() {
+        use std::future::Future;
+
+        let g = Governor::new(GovernorOptions { per_account: 1, ..quick() });
+        let held = g.acquire("1", "us-east-1", "ec2", 0).await;
+        // Given up before a slot came.
+        let gave_up =
+            tokio::time::timeout(Duration::from_millis(20), g.acquire("1", "us-east-1", "ec2", 0));
+        assert!(gave_up.await.is_err());
+        // Handed the slot, then dropped before it looked.
+        let mut handed = Box::pin(g.acquire("1", "us-east-1", "ec2", 3));
+        let pending = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(handed.as_mut().poll(cx).is_pending())
+        })
+        .await;
+        assert!(pending, "the slot is held, so the wait must queue");
+        drop(held);
+        drop(handed);
+        let again =
+            tokio::time::timeout(Duration::from_millis(200), g.acquire("1", "us-east-1", "ec2", 0));
+        assert!(again.await.is_ok(), "an abandoned wait kept the account's only slot");
     }
 
     #[test]

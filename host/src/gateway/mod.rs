@@ -20,7 +20,7 @@ mod signing;
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU32, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -53,6 +53,17 @@ pub struct Caller {
     /// The regions it may call, when it is held to some: a collector may
     /// call only the regions the run scans for its account.
     pub regions: Option<Arc<[String]>>,
+    /// Calls made so far through this caller (one per target), which rank
+    /// its next call in the governor's queues: the deeper a target is in
+    /// its chain of dependent calls, the sooner its next call goes.
+    pub calls: Arc<AtomicU32>,
+}
+
+impl Caller {
+    /// A caller with `grants`, held to no part or region list.
+    pub fn new(label: impl Into<String>, grants: Arc<Grants>) -> Caller {
+        Caller { label: label.into(), grants, part: None, regions: None, calls: Arc::default() }
+    }
 }
 
 /// How the gateway retries.
@@ -123,9 +134,42 @@ pub struct Counters {
     pub retries: AtomicU64,
 }
 
+/// The runtime the HTTP exchanges run on, apart from the threads that run
+/// plugin code: a plugin busy for a few milliseconds with a large answer
+/// would otherwise hold up the answers of other calls on its thread, and
+/// every chain of calls would grow by those waits.
+struct IoRuntime(Option<tokio::runtime::Runtime>);
+
+impl IoRuntime {
+    fn new() -> std::io::Result<IoRuntime> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("inventag-io")
+            .enable_all()
+            .build()?;
+        Ok(IoRuntime(Some(runtime)))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("taken only on drop").handle()
+    }
+}
+
+impl Drop for IoRuntime {
+    fn drop(&mut self) {
+        // Dropped from async code at the end of a run, where waiting for
+        // its threads is not allowed; exchanges still open are abandoned.
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// The gateway to AWS.
 pub struct Gateway {
     http: reqwest::Client,
+    io: IoRuntime,
     catalogue: Catalogue,
     validator: Validator,
     options: GatewayOptions,
@@ -150,12 +194,14 @@ impl Gateway {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(options.request_timeout)
-            .pool_max_idle_per_host(32)
+            .pool_max_idle_per_host(256)
             .user_agent(concat!("inventag/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GatewayBuildError(e.to_string()))?;
+        let io = IoRuntime::new().map_err(|e| GatewayBuildError(e.to_string()))?;
         Ok(Gateway {
             http,
+            io,
             catalogue: Catalogue::new(),
             validator: Validator::new(options.standard),
             governor: governor::Governor::new(options.governor.clone()),
@@ -287,7 +333,9 @@ impl Gateway {
                 self.screen(caller, account, service, operation, region, Some(input))?;
             let (started, clock) = (std::time::SystemTime::now(), Instant::now());
             let mut exchange = Exchange::default();
-            let result = self.send(&model, account, operation, &region, input, &mut exchange).await;
+            let rank = caller.calls.fetch_add(1, Ordering::Relaxed);
+            let result =
+                self.send(&model, account, operation, &region, input, rank, &mut exchange).await;
             if let Some(audit) = &self.options.audit {
                 let account_id = account.account_id().as_str();
                 let (region, elapsed) = (region.as_str(), clock.elapsed());
@@ -362,6 +410,7 @@ impl Gateway {
         operation: &str,
         region: &Region,
         input: &Value,
+        rank: u32,
         exchange: &mut Exchange,
     ) -> Result<Value, CallError> {
         let wire =
@@ -400,14 +449,21 @@ impl Gateway {
             for (name, value) in wire.headers.iter().chain(signed.iter()) {
                 request = request.header(name.as_str(), value.as_str());
             }
-            let permit = self.governor.acquire(acct, region.as_str(), service).await;
+            let permit = self.governor.acquire(acct, region.as_str(), service, rank).await;
             self.counters.sent.fetch_add(1, Ordering::Relaxed);
-            let outcome = match request.body(wire.body.clone()).send().await {
-                Ok(response) => {
-                    exchange.observe(&response);
-                    self.read(model, operation, response).await
+            let mut sent =
+                AbortOnDrop(self.io.handle().spawn(receive(request.body(wire.body.clone()))));
+            let outcome = match (&mut sent.0).await {
+                Ok(Ok(response)) => {
+                    exchange.observe(response.status, &response.headers);
+                    self.read(model, operation, response)
                 }
-                Err(e) => Err(Failure::Call(CallError::transport(&e))),
+                Ok(Err(failure)) => Err(failure),
+                Err(e) => Err(Failure::Call(CallError::host(
+                    ErrorKind::Transport,
+                    "ExchangeAbandoned",
+                    e.to_string(),
+                ))),
             };
             drop(permit);
             let error = match outcome {
@@ -467,40 +523,13 @@ impl Gateway {
         }
     }
 
-    async fn read(
+    fn read(
         &self,
         model: &ServiceModel,
         operation: &str,
-        mut response: reqwest::Response,
+        wire: WireResponse,
     ) -> Result<Value, Failure> {
-        let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
-        // One answer may not hold the host's memory hostage: AWS pages its
-        // lists, so an answer this large is a fault, not an inventory.
-        let too_large = || {
-            Failure::Call(CallError::host(
-                ErrorKind::Service,
-                "ResponseTooLarge",
-                format!("the answer is over {} MiB", MAX_RESPONSE_BYTES >> 20),
-            ))
-        };
-        if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) =
-            response.chunk().await.map_err(|e| Failure::Call(CallError::transport(&e)))?
-        {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let wire = WireResponse { status, headers, body };
+        let status = wire.status;
         if (200..300).contains(&status) {
             let mut output = protocol::parse_output(model, operation, &wire)
                 .map_err(|e| Failure::Call(CallError::from_protocol(e)))?;
@@ -518,6 +547,49 @@ impl Gateway {
             _ => Err(Failure::Call(error)),
         }
     }
+}
+
+/// An exchange on the I/O runtime, stopped when the call that waits on it
+/// is abandoned (a plugin's deadline or call timeout).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sends one request and reads its whole answer, on the I/O runtime.
+async fn receive(request: reqwest::RequestBuilder) -> Result<WireResponse, Failure> {
+    let mut response = request.send().await.map_err(|e| Failure::Call(CallError::transport(&e)))?;
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    // One answer may not hold the host's memory hostage: AWS pages its
+    // lists, so an answer this large is a fault, not an inventory.
+    let too_large = || {
+        Failure::Call(CallError::host(
+            ErrorKind::Service,
+            "ResponseTooLarge",
+            format!("the answer is over {} MiB", MAX_RESPONSE_BYTES >> 20),
+        ))
+    };
+    if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        response.chunk().await.map_err(|e| Failure::Call(CallError::transport(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(WireResponse { status, headers, body })
 }
 
 /// The URL and signing region of one request.

@@ -92,6 +92,8 @@ pub struct CollectorRun {
     pub coverage: TargetCoverage,
     /// The records it emitted and the host accepted.
     pub records: Vec<bom::Resource>,
+    /// The AWS calls it made that the validator let through.
+    pub calls: u32,
 }
 
 /// A paginated call as a guest resource: the pages, or the reason there
@@ -207,10 +209,9 @@ impl LoadedCollector {
         let access = AwsAccess {
             gateway: spec.gateway.clone(),
             caller: Caller {
-                label: label.clone(),
-                grants: self.grants.clone(),
                 part: spec.part.clone(),
                 regions: Some(spec.regions.clone()),
+                ..Caller::new(label.clone(), self.grants.clone())
             },
             credentials: spec.credentials.clone(),
         };
@@ -283,6 +284,7 @@ impl LoadedCollector {
         };
         messages.extend(state.denials.iter().cloned());
         messages.extend(state.rejected.iter().cloned());
+        let calls = state.aws.as_ref().map_or(0, |aws| aws.caller.calls.load(Ordering::Relaxed));
         CollectorRun {
             coverage: TargetCoverage {
                 account_id: spec.account_id,
@@ -294,6 +296,7 @@ impl LoadedCollector {
                 messages,
             },
             records: state.records,
+            calls,
         }
     }
 }

@@ -5,6 +5,14 @@
 //! on, so one account's trouble never costs another account's data. A
 //! region found disabled for an account is noted once, and the account's
 //! other targets in that region are skipped rather than tried.
+//!
+//! Order matters when the run is bound by round trips: the collection
+//! cannot end before its longest chain of dependent calls does. Targets
+//! start longest-first by the [`history`] of the last run, the accounts
+//! taken in turn, and the gateway's governor serves a target deep in its
+//! chain before one making its first call.
+
+pub mod history;
 
 use std::{
     collections::HashSet,
@@ -25,6 +33,7 @@ use crate::{
     gateway::Gateway,
     runtime::{CollectorRun, LoadedCollector, Runtime, TargetSpec},
 };
+use history::CallHistory;
 
 /// How often progress is logged.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -174,50 +183,85 @@ fn scanned_regions(regions: &[Region]) -> Arc<[String]> {
     all.into()
 }
 
-/// Every target of the plan.
+/// Every target of the plan, in the order they start: the parts whose
+/// targets made the most calls last time first (a part the history does
+/// not know counts as longest, as it may be); among equals, the parts with
+/// the most declared operations each (a part that asks several things of
+/// every item it lists makes long chains); and among those the accounts
+/// taken in turn, so the overall limit is shared among the accounts from
+/// the start rather than filled by the first of them.
 pub fn targets(
     accounts: &[AccountPlan],
     collectors: &[Arc<LoadedCollector>],
     gateway: &Arc<Gateway>,
+    history: &CallHistory,
+) -> Vec<(Arc<LoadedCollector>, TargetSpec)> {
+    let mut per_account: Vec<std::vec::IntoIter<_>> = accounts
+        .iter()
+        .map(|account| account_targets(account, collectors, gateway).into_iter())
+        .collect();
+    let mut out = Vec::new();
+    loop {
+        let before = out.len();
+        out.extend(per_account.iter_mut().filter_map(Iterator::next));
+        if out.len() == before {
+            break;
+        }
+    }
+    // Stable: equals keep the accounts-in-turn order.
+    out.sort_by_cached_key(|(collector, spec)| {
+        let known = history.expected(&history::key(&collector.info.name, spec.part.as_deref()));
+        let operations: usize = collector.info.calls.iter().map(|(_, ops)| ops.len()).sum();
+        let per_part = operations * 16 / collector.info.parts.len().max(1);
+        std::cmp::Reverse((known.unwrap_or(u32::MAX), per_part))
+    });
+    out
+}
+
+/// The targets of one account, collector by collector.
+fn account_targets(
+    account: &AccountPlan,
+    collectors: &[Arc<LoadedCollector>],
+    gateway: &Arc<Gateway>,
 ) -> Vec<(Arc<LoadedCollector>, TargetSpec)> {
     let mut out = Vec::new();
-    for account in accounts {
-        for collector in collectors {
-            // A collector with declared parts runs one target per part, so
-            // its independent calls wait on AWS side by side.
-            let parts: Vec<Option<String>> = if collector.info.parts.is_empty() {
-                vec![None]
-            } else {
-                collector.info.parts.iter().cloned().map(Some).collect()
-            };
-            let scanned = scanned_regions(&account.regions);
-            for place in placements(&account.regions, collector.info.global) {
-                for part in &parts {
-                    let spec = TargetSpec {
-                        account_id: account.account_id.clone(),
-                        account_name: account.account_name.clone(),
-                        region: place.region.to_owned(),
-                        record_region: place.record_region.to_owned(),
-                        partition: place.partition.to_owned(),
-                        gateway: gateway.clone(),
-                        credentials: account.credentials.clone(),
-                        part: part.clone(),
-                        regions: scanned.clone(),
-                        sink: None,
-                    };
-                    out.push((collector.clone(), spec));
-                }
+    for collector in collectors {
+        // A collector with declared parts runs one target per part, so
+        // its independent calls wait on AWS side by side.
+        let parts: Vec<Option<String>> = if collector.info.parts.is_empty() {
+            vec![None]
+        } else {
+            collector.info.parts.iter().cloned().map(Some).collect()
+        };
+        let scanned = scanned_regions(&account.regions);
+        for place in placements(&account.regions, collector.info.global) {
+            for part in &parts {
+                let spec = TargetSpec {
+                    account_id: account.account_id.clone(),
+                    account_name: account.account_name.clone(),
+                    region: place.region.to_owned(),
+                    record_region: place.record_region.to_owned(),
+                    partition: place.partition.to_owned(),
+                    gateway: gateway.clone(),
+                    credentials: account.credentials.clone(),
+                    part: part.clone(),
+                    regions: scanned.clone(),
+                    sink: None,
+                };
+                out.push((collector.clone(), spec));
             }
         }
     }
     out
 }
 
-/// Runs every target and gathers the BOM.
+/// Runs every target and gathers the BOM; the calls each part made go
+/// into `history`.
 pub async fn collect(
     runtime: Arc<Runtime>,
     targets: Vec<(Arc<LoadedCollector>, TargetSpec)>,
     options: &SchedulerOptions,
+    history: &mut CallHistory,
 ) -> Bom {
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let disabled: Arc<Mutex<HashSet<(String, String)>>> = Arc::default();
@@ -240,6 +284,7 @@ pub async fn collect(
             resources: 0,
             messages: Vec::new(),
         };
+        let part_key = history::key(&collector.info.name, spec.part.as_deref());
         let span = tracing::info_span!(
             "collect",
             collector = %collector.label(),
@@ -256,8 +301,8 @@ pub async fn collect(
                     skipped
                         .messages
                         .push(format!("skipped: {} is disabled for account {}", key.1, key.0));
-                    let run = CollectorRun { coverage: skipped, records: Vec::new() };
-                    return (fallback, run);
+                    let run = CollectorRun { coverage: skipped, records: Vec::new(), calls: 0 };
+                    return (part_key, run);
                 }
                 let run = collector.collect(&runtime, spec).await;
                 if run.coverage.outcome == Outcome::RegionDisabled && lock(&disabled).insert(key) {
@@ -268,12 +313,13 @@ pub async fn collect(
                          targets there are skipped"
                     );
                 }
-                (fallback, run)
+                (part_key, run)
             }
             .instrument(span),
         );
     }
     let mut bom = Bom::default();
+    let mut observed: std::collections::BTreeMap<String, u32> = Default::default();
     let mut done = 0;
     let started = Instant::now();
     let mut last_report = Instant::now();
@@ -293,7 +339,9 @@ pub async fn collect(
             );
         }
         match joined {
-            Ok((_, run)) => {
+            Ok((part_key, run)) => {
+                let most = observed.entry(part_key).or_default();
+                *most = (*most).max(run.calls);
                 let c = &run.coverage;
                 progress.resources.fetch_add(run.coverage.resources, Ordering::Relaxed);
                 if c.outcome != Outcome::Ok {
@@ -325,6 +373,7 @@ pub async fn collect(
         }
     }
     drop(tasks);
+    history.update(observed);
     bom.resources = match Arc::try_unwrap(store) {
         Ok(store) => store.into_inner().unwrap_or_else(|p| p.into_inner()),
         // Every task is joined, so no other handle remains; if one did, its

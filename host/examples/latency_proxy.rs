@@ -141,6 +141,9 @@ fn read_tape(path: &PathBuf) -> Result<Tape, String> {
     Ok(Tape { answers })
 }
 
+/// The largest request body the proxy takes.
+const MAX_BODY: usize = 64 << 20;
+
 /// One request read from the client.
 struct Request {
     /// What goes upstream: the head with `Connection: close`, then the body.
@@ -184,7 +187,9 @@ async fn read_request(
         }
         let lower = line.to_ascii_lowercase();
         if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
+            length = v.trim().parse().ok().filter(|n| *n <= MAX_BODY).ok_or_else(|| {
+                std::io::Error::other(format!("bad Content-Length: {}", v.trim()))
+            })?;
         }
         if let Some((name, value)) = line.split_once(':') {
             let value = value.trim();

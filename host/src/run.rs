@@ -226,63 +226,39 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     tracing::info!(%environment, "credential environment detected");
     let account_names: Vec<(String, String)> =
         accounts.accounts.iter().map(|a| (a.account_id.to_string(), a.name().to_owned())).collect();
-    // Accounts are prepared concurrently, each with a few dependent calls
-    // (identity, perhaps a role and the region list) that wait on AWS, and
-    // while the plugins load. A run that stops before collecting drops the
-    // set, which stops the preparation.
-    let mut preparing = tokio::task::JoinSet::new();
-    {
-        let (resolver, gateway) = (Arc::new(resolver), gateway.clone());
-        let regions = options.regions.clone();
-        let accounts = accounts.accounts;
-        preparing.spawn(async move {
-            futures_util::future::join_all(
-                accounts.iter().map(|account| {
-                    prepare_account(account, &resolver, &gateway, regions.as_deref())
-                }),
-            )
-            .await
-        });
-    }
-
     let mut runtime = Runtime::new(options.limits.clone())?;
     if let Some(dir) = &options.plugin_cache {
         runtime = runtime.with_cache(dir)?;
     }
     let runtime = Arc::new(runtime);
-    let (plugins, unvetted) = load_plugins(&runtime, checked, &audit).await;
-    for problem in &plugins.problems {
-        tracing::warn!("{problem}");
-    }
-    if plugins.collectors.is_empty() {
-        let problems: Vec<String> = plugins.problems.iter().map(|p| format!("\n  {p}")).collect();
-        return Err(RunError::NoCollectors {
-            dir: options.plugin_dir.clone(),
-            problems: problems.concat(),
-        });
-    }
-    let mut formatters = Vec::new();
-    for format in &options.formats {
-        let Some(f) = plugins.formatters.iter().find(|f| &f.info.format == format) else {
-            let available: Vec<&str> =
-                plugins.formatters.iter().map(|f| f.info.format.as_str()).collect();
-            return Err(RunError::UnknownFormat {
-                format: format.clone(),
-                dir: options.plugin_dir.clone(),
-                available: if available.is_empty() { "none".into() } else { available.join(", ") },
-            });
-        };
-        formatters.push(f.clone());
-    }
-    note_denied_declarations(&plugins.collectors, &audit);
 
-    let prepared = match preparing.join_next().await {
-        Some(Ok(prepared)) => prepared,
-        Some(Err(e)) => {
-            return Err(RunError::Gateway(format!("preparing the accounts failed: {e}")));
-        }
-        None => Vec::new(),
+    // Accounts are prepared concurrently, each with a few dependent calls
+    // (identity, perhaps a role and the region list) that wait on AWS, and
+    // while the plugins load. The preparation is waited for even when the
+    // plugins turn out unusable, so no call is cut off unaudited.
+    let preparing =
+        {
+            let (resolver, gateway) = (Arc::new(resolver), gateway.clone());
+            let regions = options.regions.clone();
+            let accounts = accounts.accounts;
+            tokio::spawn(async move {
+                futures_util::future::join_all(accounts.iter().map(|account| {
+                    prepare_account(account, &resolver, &gateway, regions.as_deref())
+                }))
+                .await
+            })
+        };
+    let (plugins, unvetted) = load_plugins(&runtime, checked, &audit).await;
+    let chosen = choose_formatters(&plugins, &options);
+    let prepared = match preparing.await {
+        Ok(prepared) => prepared,
+        // A panic while preparing is the host's bug: not a result to report
+        // as an account's.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => return Err(RunError::Gateway(format!("preparing the accounts failed: {e}"))),
     };
+    let formatters = chosen?;
+    note_denied_declarations(&plugins.collectors, &audit);
     let mut plans = Vec::new();
     let mut host_coverage = Vec::new();
     let mut methods = std::collections::HashMap::new();
@@ -427,6 +403,39 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
 
 /// Loads the vetted files. A plugin that runs unvetted is logged at warn
 /// and becomes a finding; the lines naming them are returned.
+/// The formatters of the requested formats, after the load's problems
+/// are logged; an error when no collector loaded or a format has no
+/// formatter.
+fn choose_formatters(
+    plugins: &Plugins,
+    options: &RunOptions,
+) -> Result<Vec<Arc<crate::runtime::LoadedFormatter>>, RunError> {
+    for problem in &plugins.problems {
+        tracing::warn!("{problem}");
+    }
+    if plugins.collectors.is_empty() {
+        let problems: Vec<String> = plugins.problems.iter().map(|p| format!("\n  {p}")).collect();
+        return Err(RunError::NoCollectors {
+            dir: options.plugin_dir.clone(),
+            problems: problems.concat(),
+        });
+    }
+    let mut formatters = Vec::new();
+    for format in &options.formats {
+        let Some(f) = plugins.formatters.iter().find(|f| &f.info.format == format) else {
+            let available: Vec<&str> =
+                plugins.formatters.iter().map(|f| f.info.format.as_str()).collect();
+            return Err(RunError::UnknownFormat {
+                format: format.clone(),
+                dir: options.plugin_dir.clone(),
+                available: if available.is_empty() { "none".into() } else { available.join(", ") },
+            });
+        };
+        formatters.push(f.clone());
+    }
+    Ok(formatters)
+}
+
 async fn load_plugins(
     runtime: &Runtime,
     checked: Vec<Checked>,

@@ -4,7 +4,7 @@
 //!   account-region-service scope, on top of the scheduler's overall limit.
 //!   A free slot goes to the waiting call whose target has made the most
 //!   calls, so a long chain of dependent calls keeps moving while short
-//!   targets wait their turn.
+//!   targets wait their turn (a call passed over for 2 s goes next).
 //! - **Adaptive pacing**: a throttling answer doubles the spacing between
 //!   calls of its own scope (from 50 ms up to a ceiling); each success
 //!   shrinks it again. Other scopes keep full speed.
@@ -19,7 +19,7 @@
 //! It also counts calls in flight and their peak, for the run summary.
 
 use std::{
-    collections::{BinaryHeap, HashMap},
+    collections::{HashMap, VecDeque},
     sync::{
         Arc, Mutex,
         atomic::{AtomicI64, AtomicU64, Ordering},
@@ -125,44 +125,45 @@ impl Drop for Permit<'_> {
 /// came first. A call's rank is how many calls its target has made: a
 /// target deep in a chain of dependent calls (pages, then details) goes
 /// before one making its first call, so a long chain is not queued behind
-/// every short target of its account at each of its steps.
+/// every short target of its account at each of its steps. A call that has
+/// waited [`AGED`] goes next whatever its rank, so steady deep traffic
+/// cannot starve a first call into its plugin's call timeout.
 #[derive(Debug)]
 struct RankedSlots {
     state: Mutex<SlotState>,
 }
 
+/// How long a waiting call may be passed over for higher ranks.
+const AGED: Duration = Duration::from_secs(2);
+
 #[derive(Debug)]
 struct SlotState {
     free: usize,
-    waiting: BinaryHeap<Waiter>,
-    arrivals: u64,
+    /// In order of arrival.
+    waiting: VecDeque<Waiter>,
 }
 
 #[derive(Debug)]
 struct Waiter {
     rank: u32,
-    arrival: u64,
+    /// Tokio's clock, which tests can pause and advance.
+    since: tokio::time::Instant,
     wake: oneshot::Sender<()>,
 }
 
-impl PartialEq for Waiter {
-    fn eq(&self, other: &Self) -> bool {
-        (self.rank, self.arrival) == (other.rank, other.arrival)
-    }
-}
-
-impl Eq for Waiter {}
-
-impl PartialOrd for Waiter {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Waiter {
-    /// The heap's top is the highest rank, and among equals the earliest.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.rank.cmp(&other.rank).then(other.arrival.cmp(&self.arrival))
+impl SlotState {
+    /// The next waiter to serve, if any: the oldest once it has aged, else
+    /// the first of the highest rank. Waiters that gave up are dropped.
+    fn next(&mut self) -> Option<Waiter> {
+        self.waiting.retain(|w| !w.wake.is_closed());
+        let front = self.waiting.front()?;
+        let pick = if front.since.elapsed() >= AGED {
+            0
+        } else {
+            let top = self.waiting.iter().map(|w| w.rank).max()?;
+            self.waiting.iter().position(|w| w.rank == top)?
+        };
+        self.waiting.remove(pick)
     }
 }
 
@@ -198,11 +199,7 @@ impl Drop for Pending {
 impl RankedSlots {
     fn new(slots: usize) -> Arc<RankedSlots> {
         Arc::new(RankedSlots {
-            state: Mutex::new(SlotState {
-                free: slots.max(1),
-                waiting: BinaryHeap::new(),
-                arrivals: 0,
-            }),
+            state: Mutex::new(SlotState { free: slots.max(1), waiting: VecDeque::new() }),
         })
     }
 
@@ -214,17 +211,15 @@ impl RankedSlots {
                 return Slot(self.clone());
             }
             let (wake, wait) = oneshot::channel();
-            state.arrivals += 1;
-            let arrival = state.arrivals;
-            state.waiting.push(Waiter { rank, arrival, wake });
+            state.waiting.push_back(Waiter { rank, since: tokio::time::Instant::now(), wake });
             wait
         };
         let mut pending = Pending { slots: self.clone(), wake, done: false };
         let given = (&mut pending.wake).await;
         pending.done = true;
-        // The sender lives in the heap until it hands over a slot, and the
-        // heap lives as long as `self`; an error cannot happen, but would
-        // mean no slot was given, so take one the ordinary way.
+        // The sender stays queued until it hands over a slot, and the queue
+        // lives as long as `self`; an error cannot happen, but would mean
+        // no slot was given, so take one the ordinary way.
         match given {
             Ok(()) => Slot(self.clone()),
             Err(_) => Box::pin(self.acquire(rank)).await,
@@ -233,7 +228,7 @@ impl RankedSlots {
 
     fn release(&self) {
         let mut state = lock(&self.state);
-        while let Some(waiter) = state.waiting.pop() {
+        while let Some(waiter) = state.next() {
             if waiter.wake.send(()).is_ok() {
                 return;
             }
@@ -464,6 +459,28 @@ mod tests {
             task.await.unwrap();
         }
         assert_eq!(*lock(&order), ["tenth call", "second call", "first call"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_passed_over_long_enough_goes_next_whatever_its_rank() {
+        let g = Arc::new(Governor::new(GovernorOptions { per_account: 1, ..quick() }));
+        let held = g.acquire("1", "us-east-1", "ec2", 0).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let wait = |name: &'static str, rank: u32| {
+            let (g, order) = (g.clone(), order.clone());
+            tokio::spawn(async move {
+                let _slot = g.acquire("1", "us-east-1", "ec2", rank).await;
+                lock(&order).push(name);
+            })
+        };
+        let first = wait("first call", 0);
+        tokio::time::sleep(AGED).await;
+        let deep = wait("deep call", 50);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        drop(held);
+        first.await.unwrap();
+        deep.await.unwrap();
+        assert_eq!(*lock(&order), ["first call", "deep call"]);
     }
 
     #[tokio::test]

@@ -454,11 +454,16 @@ impl Gateway {
             let mut sent =
                 AbortOnDrop(self.io.handle().spawn(receive(request.body(wire.body.clone()))));
             let outcome = match (&mut sent.0).await {
-                Ok(Ok(response)) => {
-                    exchange.observe(response.status, &response.headers);
-                    self.read(model, operation, response)
+                Ok(Ok(Received { status, headers, body })) => {
+                    exchange.observe(status, &headers);
+                    body.and_then(|body| {
+                        self.read(model, operation, WireResponse { status, headers, body })
+                    })
                 }
                 Ok(Err(failure)) => Err(failure),
+                // A panic in the HTTP stack is a host bug, not a network
+                // fault to retry.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(e) => Err(Failure::Call(CallError::host(
                     ErrorKind::Transport,
                     "ExchangeAbandoned",
@@ -559,8 +564,16 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// An answer's status and headers, and its body or why it could not be
+/// read: the audit records the first two either way.
+struct Received {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Result<Vec<u8>, Failure>,
+}
+
 /// Sends one request and reads its whole answer, on the I/O runtime.
-async fn receive(request: reqwest::RequestBuilder) -> Result<WireResponse, Failure> {
+async fn receive(request: reqwest::RequestBuilder) -> Result<Received, Failure> {
     let mut response = request.send().await.map_err(|e| Failure::Call(CallError::transport(&e)))?;
     let status = response.status().as_u16();
     let headers: Vec<(String, String)> = response
@@ -577,19 +590,23 @@ async fn receive(request: reqwest::RequestBuilder) -> Result<WireResponse, Failu
             format!("the answer is over {} MiB", MAX_RESPONSE_BYTES >> 20),
         ))
     };
-    if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) =
-        response.chunk().await.map_err(|e| Failure::Call(CallError::transport(&e)))?
-    {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+    let body = async {
+        if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        let mut body = Vec::new();
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| Failure::Call(CallError::transport(&e)))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
-    Ok(WireResponse { status, headers, body })
+    .await;
+    Ok(Received { status, headers, body })
 }
 
 /// The URL and signing region of one request.

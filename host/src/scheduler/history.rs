@@ -76,11 +76,13 @@ impl CallHistory {
 }
 
 fn read(path: &Path) -> Result<BTreeMap<String, u32>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
+    // Looked at before it is opened: a link or a pipe put here is not
+    // followed or waited on.
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() || meta.len() > MAX_BYTES {
         return Err("not a small regular file".into());
     }
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut text = String::new();
     file.take(MAX_BYTES).read_to_string(&mut text).map_err(|e| e.to_string())?;
     serde_json::from_str(&text).map_err(|e| e.to_string())
@@ -111,6 +113,16 @@ mod tests {
         again.update(BTreeMap::from([(key("s3", Some("bucket")), 3)]));
         assert_eq!(again.expected("s3/bucket"), Some(3), "the last run's count wins");
         assert_eq!(again.expected("iam/-"), Some(4), "parts not run keep theirs");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_history_that_is_a_link_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere.json");
+        std::fs::write(&elsewhere, b"{\"s3/bucket\": 9}").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join(FILE)).unwrap();
+        assert_eq!(CallHistory::load(dir.path()).expected("s3/bucket"), None);
     }
 
     #[test]

@@ -340,8 +340,11 @@ pub async fn collect(
         }
         match joined {
             Ok((part_key, run)) => {
-                let most = observed.entry(part_key).or_default();
-                *most = (*most).max(run.calls);
+                // Only a whole collection says how long the part's chain is.
+                if run.coverage.outcome == Outcome::Ok {
+                    let most = observed.entry(part_key).or_default();
+                    *most = (*most).max(run.calls);
+                }
                 let c = &run.coverage;
                 progress.resources.fetch_add(run.coverage.resources, Ordering::Relaxed);
                 if c.outcome != Outcome::Ok {

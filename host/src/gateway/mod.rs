@@ -334,8 +334,24 @@ impl Gateway {
             let (started, clock) = (std::time::SystemTime::now(), Instant::now());
             let mut exchange = Exchange::default();
             let rank = caller.calls.fetch_add(1, Ordering::Relaxed);
+            let mut unfinished = self.options.audit.clone().map(|audit| Unfinished {
+                audit,
+                caller: caller.label.clone(),
+                part: caller.part.clone(),
+                account_id: account.account_id().to_string(),
+                region: region.to_string(),
+                service: service.to_owned(),
+                operation: operation.to_owned(),
+                rule: rule.to_owned(),
+                started,
+                clock,
+            });
             let result =
                 self.send(&model, account, operation, &region, input, rank, &mut exchange).await;
+            // Finished: the record below replaces the abandoned one.
+            if let Some(u) = unfinished.as_mut() {
+                u.rule.clear();
+            }
             if let Some(audit) = &self.options.audit {
                 let account_id = account.account_id().as_str();
                 let (region, elapsed) = (region.as_str(), clock.elapsed());
@@ -551,6 +567,47 @@ impl Gateway {
             }
             _ => Err(Failure::Call(error)),
         }
+    }
+}
+
+/// An allowed call on its way. Dropped before the call finished (its
+/// plugin's call timeout or deadline gave up on it), it writes the call's
+/// audit record, so every call that may have reached AWS has one.
+struct Unfinished {
+    audit: Arc<AuditLog>,
+    caller: String,
+    part: Option<String>,
+    account_id: String,
+    region: String,
+    service: String,
+    operation: String,
+    /// The allowing rule; cleared once the call finished.
+    rule: String,
+    started: std::time::SystemTime,
+    clock: Instant,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if self.rule.is_empty() {
+            return;
+        }
+        let call = Call {
+            caller: &self.caller,
+            part: self.part.as_deref(),
+            account_id: &self.account_id,
+            region: &self.region,
+            service: &self.service,
+            operation: &self.operation,
+            started: self.started,
+            elapsed: self.clock.elapsed(),
+        };
+        let abandoned = CallError::host(
+            ErrorKind::Transport,
+            "CallAbandoned",
+            "the caller stopped waiting (its call timeout or deadline)".to_owned(),
+        );
+        self.audit.sent(call, &self.rule, &Exchange::default(), Err(&abandoned));
     }
 }
 

@@ -219,3 +219,26 @@ fn policy_leaves_out_what_a_plugin_declares_but_may_never_do() {
     // statement may hold GetSecretValue, and only with --secrets-manager on.
     assert!(!granted.iter().any(|a| a == "secretsmanager:GetSecretValue"), "{granted:?}");
 }
+
+#[test]
+fn policy_refuses_an_unvetted_plugin_unless_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins =
+        common::plugin_set(tmp.path(), &[common::plugin_dir().join("collector-ec2.wasm")]);
+    // Beside the vetted set, with no lock entry and no signature.
+    std::fs::copy(
+        common::test_plugin_dir().join("test-validator-probe.wasm"),
+        plugins.join("stray.wasm"),
+    )
+    .unwrap();
+    let args = ["policy", "--plugin-dir", plugins.to_str().unwrap()];
+    let refused = common::inventag(None, None, &args, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "an unvetted plugin was granted:\n{stderr}");
+    assert!(stderr.contains("stray.wasm") && stderr.contains("not vetted"), "{stderr}");
+    assert!(refused.stdout.is_empty(), "a policy was printed anyway");
+
+    let (document, _) = policy(&plugins, &["--allow-unvetted"]);
+    let granted: Vec<String> = actions(&document).into_iter().map(|(_, a)| a).collect();
+    assert!(granted.iter().any(|a| a == "ec2:DescribeInstances"), "{granted:?}");
+}

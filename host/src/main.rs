@@ -473,6 +473,14 @@ struct PolicyArgs {
     /// organizations:ListAccounts.
     #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
     org_role_name: Option<String>,
+
+    #[command(flatten)]
+    vetting: VettingArgs,
+
+    /// Grant what plugins that are neither in the lock nor signed by a
+    /// trusted key declare (their `describe` runs, sandboxed).
+    #[arg(long)]
+    allow_unvetted: bool,
 }
 
 fn parse_region(text: &str) -> Result<Region, String> {
@@ -737,9 +745,11 @@ async fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let host = HostNeeds { secrets_manager, organizations: args.org_role_name.is_some() };
-    let (policy, problems) = commands::policy_for_dir(&args.plugin_dir, args.standard, &host)
-        .await
-        .context("inventag policy")?;
+    let vetting = args.vetting.options(args.allow_unvetted);
+    let (policy, problems) =
+        commands::policy_for_dir(&args.plugin_dir, args.standard, &host, &vetting)
+            .await
+            .context("inventag policy")?;
     for problem in &problems {
         eprintln!("warning: {problem}");
     }

@@ -13,7 +13,23 @@ use super::{
     Judgement, Standard, Validator, Verdict,
     policy::{self, Declaration, HostNeeds, Policy},
 };
-use crate::runtime::{Limits, LoadError, Runtime};
+use crate::{
+    runtime::{Limits, LoadError, Plugins, Runtime},
+    vetting::{Vetting, VettingError, VettingOptions},
+};
+
+/// Why `inventag policy` could not read its plugins.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The directory could not be read or the engine started.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A plugin is not vetted, or the lock or the trusted keys are
+    /// unusable.
+    #[error(transparent)]
+    Vetting(#[from] VettingError),
+}
 
 /// A judgement as text: the verdict and rule on the first line, then the
 /// reason, the IAM action and any input condition.
@@ -83,9 +99,19 @@ pub async fn policy_for_dir(
     dir: &Path,
     standard: Standard,
     host: &HostNeeds,
-) -> Result<(Policy, Vec<LoadError>), LoadError> {
+    vetting: &VettingOptions,
+) -> Result<(Policy, Vec<LoadError>), PolicyError> {
+    // A plugin's `describe` is its code running: vetted first, as for a
+    // run, so the policy names only what vetted plugins declare.
+    let checked = Vetting::open(dir, vetting)?.check_all(&Runtime::plugin_files(dir)?)?;
     let runtime = Runtime::new(Limits::default())?;
-    let plugins = runtime.load_dir(dir).await?;
+    let mut plugins = Plugins::default();
+    for c in checked {
+        match runtime.load_bytes(&c.file, c.bytes, c.digest).await {
+            Ok(loaded) => plugins.add(loaded),
+            Err(e) => plugins.problems.push(e),
+        }
+    }
     let declarations: Vec<Declaration> = plugins
         .collectors
         .iter()

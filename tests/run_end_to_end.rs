@@ -93,7 +93,7 @@ fn bom_lists_every_ec2_and_vpc_resource_of_both_accounts_and_regions_with_tags_i
 }
 
 #[test]
-fn a_run_keeps_a_call_history_of_part_names_and_counts_and_shrugs_off_a_damaged_one() {
+fn a_run_keeps_a_call_history_and_shrugs_off_a_damaged_history_or_an_unusable_cache() {
     let tmp = tempfile::tempdir().unwrap();
     let moto = common::Moto::start();
     let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
@@ -123,6 +123,18 @@ fn a_run_keeps_a_call_history_of_part_names_and_counts_and_shrugs_off_a_damaged_
     std::fs::write(&history, b"{\"ec2/instance\": \"many\"").unwrap();
     let again: BTreeMap<String, u64> = serde_json::from_str(&run("second")).unwrap();
     assert_eq!(again, counts, "a damaged history is replaced by the run's own counts");
+
+    // A cache that cannot be made costs compile time, not the run.
+    let blocked = tmp.path().join("a-file").join("cache");
+    std::fs::write(tmp.path().join("a-file"), b"").unwrap();
+    let out_dir = tmp.path().join("uncached");
+    let args = ["--plugin-cache", blocked.to_str().unwrap()];
+    let output = common::run_json(Some(&moto), &seeded, &plugin_dir, &out_dir, &args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "an unusable cache stopped the run:\n{stderr}");
+    assert!(stderr.contains("going on without it"), "{stderr}");
+    let bom = common::read_json_bom(&out_dir);
+    assert!(!bom["resources"].as_array().unwrap().is_empty());
 }
 
 #[test]

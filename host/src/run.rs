@@ -226,9 +226,21 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     tracing::info!(%environment, "credential environment detected");
     let account_names: Vec<(String, String)> =
         accounts.accounts.iter().map(|a| (a.account_id.to_string(), a.name().to_owned())).collect();
+    // The cache only saves time: one that cannot be used is noted and the
+    // run goes on without it (and without the call history kept there).
     let mut runtime = Runtime::new(options.limits.clone())?;
+    let mut cache_dir = None;
     if let Some(dir) = &options.plugin_cache {
-        runtime = runtime.with_cache(dir)?;
+        match runtime.with_cache(dir) {
+            Ok(cached) => {
+                runtime = cached;
+                cache_dir = Some(dir.as_path());
+            }
+            Err(e) => {
+                tracing::warn!("{e}; going on without it, so every plugin is compiled");
+                runtime = Runtime::new(options.limits.clone())?;
+            }
+        }
     }
     let runtime = Arc::new(runtime);
 
@@ -272,7 +284,7 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
         }
     }
 
-    let mut history = match &options.plugin_cache {
+    let mut history = match cache_dir {
         Some(dir) => CallHistory::load(dir),
         None => CallHistory::none(),
     };

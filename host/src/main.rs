@@ -410,8 +410,9 @@ struct RunArgs {
     #[arg(long, value_name = "DIR", env = "INVENTAG_PLUGIN_CACHE")]
     plugin_cache: Option<PathBuf>,
 
-    /// Compile every plugin afresh and keep nothing.
-    #[arg(long, conflicts_with = "plugin_cache")]
+    /// Compile every plugin afresh and keep nothing (nor a call history);
+    /// wins over --plugin-cache and INVENTAG_PLUGIN_CACHE.
+    #[arg(long)]
     no_plugin_cache: bool,
 
     #[command(flatten)]

@@ -11,7 +11,7 @@
 //! and part names with counts: no account, region or resource.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     io::Read,
     path::{Path, PathBuf},
 };
@@ -60,10 +60,18 @@ impl CallHistory {
         self.calls.get(key).copied()
     }
 
-    /// Takes this run's counts (the most per target, by key); parts this
-    /// run did not collect keep what they had.
-    pub fn update(&mut self, observed: BTreeMap<String, u32>) {
-        self.calls.extend(observed);
+    /// Takes this run's counts (the most per target, by key). `known` is
+    /// every key this run could have produced (the loaded collectors'
+    /// parts): a part not collected this time keeps its count, and any
+    /// other key (a collector no longer loaded, or something that is not a
+    /// part's name at all) is dropped, so the file holds nothing but the
+    /// names of today's collectors and parts.
+    pub fn update(&mut self, observed: BTreeMap<String, u32>, known: &BTreeSet<String>) {
+        if known.is_empty() {
+            return;
+        }
+        self.calls.retain(|key, _| known.contains(key));
+        self.calls.extend(observed.into_iter().filter(|(key, _)| known.contains(key)));
     }
 
     /// Writes the history back, replacing the file whole.
@@ -91,7 +99,7 @@ fn read(path: &Path) -> Result<BTreeMap<String, u32>, String> {
 fn write(path: &Path, calls: &BTreeMap<String, u32>) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer_pretty(&mut tmp, calls)?;
+    serde_json::to_writer(&mut tmp, calls)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -105,14 +113,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut history = CallHistory::load(dir.path());
         assert_eq!(history.expected(&key("s3", Some("bucket"))), None);
-        history.update(BTreeMap::from([(key("s3", Some("bucket")), 9), (key("iam", None), 4)]));
+        let known: BTreeSet<String> = ["s3/bucket", "iam/-"].map(String::from).into();
+        history.update(
+            BTreeMap::from([(key("s3", Some("bucket")), 9), (key("iam", None), 4)]),
+            &known,
+        );
         history.save();
 
         let mut again = CallHistory::load(dir.path());
         assert_eq!(again.expected("s3/bucket"), Some(9));
-        again.update(BTreeMap::from([(key("s3", Some("bucket")), 3)]));
+        again.update(BTreeMap::from([(key("s3", Some("bucket")), 3)]), &known);
         assert_eq!(again.expected("s3/bucket"), Some(3), "the last run's count wins");
         assert_eq!(again.expected("iam/-"), Some(4), "parts not run keep theirs");
+    }
+
+    #[test]
+    fn only_the_loaded_collectors_parts_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let planted = br#"{"s3/bucket": 9, "111111111111/us-east-1": 7, "arn:aws:s3:::b": 3}"#;
+        std::fs::write(dir.path().join(FILE), planted).unwrap();
+        let mut history = CallHistory::load(dir.path());
+        let known: BTreeSet<String> = ["s3/bucket", "kms/key"].map(String::from).into();
+        history.update(BTreeMap::from([("not/a-part".to_owned(), 5)]), &known);
+        history.save();
+        let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert_eq!(text, r#"{"s3/bucket":9}"#);
     }
 
     #[cfg(unix)]

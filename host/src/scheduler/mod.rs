@@ -272,6 +272,7 @@ pub async fn collect(
     // Records go to one store as they arrive, so a target holds none of
     // them in memory while it runs.
     let store = Arc::new(Mutex::new(ResourceStore::new()));
+    let mut known = std::collections::BTreeSet::new();
     for (collector, mut spec) in targets {
         spec.sink = Some(store.clone());
         let (runtime, limit, disabled) = (runtime.clone(), limit.clone(), disabled.clone());
@@ -285,6 +286,7 @@ pub async fn collect(
             messages: Vec::new(),
         };
         let part_key = history::key(&collector.info.name, spec.part.as_deref());
+        known.insert(part_key.clone());
         let span = tracing::info_span!(
             "collect",
             collector = %collector.label(),
@@ -376,7 +378,7 @@ pub async fn collect(
         }
     }
     drop(tasks);
-    history.update(observed);
+    history.update(observed, &known);
     bom.resources = match Arc::try_unwrap(store) {
         Ok(store) => store.into_inner().unwrap_or_else(|p| p.into_inner()),
         // Every task is joined, so no other handle remains; if one did, its

@@ -228,3 +228,132 @@ fn text_of_bytes(dir: &Path, suffix: &str) -> Vec<u8> {
         .unwrap_or_else(|| panic!("no {suffix} document"));
     std::fs::read(file).unwrap()
 }
+
+#[test]
+fn a_run_stopped_by_a_signal_leaves_no_half_document_and_audits_every_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
+    let faults = Faults { hang: vec!["DescribeVolumes".into()], ..Faults::default() };
+    let proxy = Proxy::with_faults(moto.url.trim_start_matches("http://"), faults);
+    let plugins = common::plugin_set(
+        tmp.path(),
+        &[common::collector("ec2"), common::formatter("json"), common::formatter("excel")],
+    );
+    let out_dir = tmp.path().join("out");
+    let args = [
+        "run",
+        "--accounts-file",
+        seeded.accounts_file.to_str().unwrap(),
+        "--output-dir",
+        out_dir.to_str().unwrap(),
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--formats",
+        "json",
+        "excel",
+        "--endpoint-url",
+        &proxy.url,
+    ];
+    let mut child = common::inventag_command(None, Some(&seeded.profile_dir), &args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Stopped while a call hangs mid-collection.
+    let waited = std::time::Instant::now();
+    let hung = |p: &Proxy| {
+        p.requests().iter().any(|r| String::from_utf8_lossy(&r.body).contains("DescribeVolumes"))
+    };
+    while !hung(&proxy) {
+        if child.try_wait().unwrap().is_some() {
+            let output = child.wait_with_output().unwrap();
+            panic!("the run ended first:\n{}", String::from_utf8_lossy(&output.stderr));
+        }
+        assert!(waited.elapsed().as_secs() < 60, "the run never reached the hung call");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let stopped = std::time::Instant::now();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stopped.elapsed().as_secs() < 20, "took {:?} to stop", stopped.elapsed());
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by SIGINT"), "{stderr}");
+
+    // No document, finished or not, and no hidden piece of one.
+    let names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let audit = names.iter().find(|n| n.starts_with("inventag-audit-")).expect("an audit log");
+    assert!(
+        names.iter().all(|n| n.starts_with("inventag-audit-")),
+        "the stopped run left {names:?}"
+    );
+
+    // Every request that left for AWS has its record, the hung one too.
+    let records: Vec<Value> = std::fs::read_to_string(out_dir.join(audit))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let allowed = records.iter().filter(|r| r["verdict"] == "allowed").count();
+    assert_eq!(allowed, proxy.requests().len(), "{records:#?}");
+    let volumes: Vec<&Value> =
+        records.iter().filter(|r| r["operation"] == "DescribeVolumes").collect();
+    assert!(volumes.len() == 1 && volumes[0]["error_code"] == "CallAbandoned", "{volumes:#?}");
+}
+
+#[test]
+fn an_identity_check_given_up_on_still_has_its_audit_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
+    let faults = Faults { hang: vec!["GetCallerIdentity".into()], ..Faults::default() };
+    let proxy = Proxy::with_faults(moto.url.trim_start_matches("http://"), faults);
+    let plugins =
+        common::plugin_set(tmp.path(), &[common::collector("ec2"), common::formatter("json")]);
+    let out_dir = tmp.path().join("out");
+    let args = [
+        "run",
+        "--accounts-file",
+        seeded.accounts_file.to_str().unwrap(),
+        "--output-dir",
+        out_dir.to_str().unwrap(),
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--endpoint-url",
+        &proxy.url,
+        "--credential-timeout",
+        "3",
+    ];
+    let output = common::inventag(None, Some(&seeded.profile_dir), &args, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+
+    let audit = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("inventag-audit-"))
+        .expect("an audit log");
+    let records: Vec<Value> = std::fs::read_to_string(audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sent = proxy.requests().len();
+    assert!(sent >= 1, "the identity check never left");
+    assert_eq!(records.len(), sent, "{records:#?}");
+    assert!(
+        records
+            .iter()
+            .all(|r| r["operation"] == "GetCallerIdentity" && r["error_code"] == "CallAbandoned"),
+        "{records:#?}"
+    );
+}

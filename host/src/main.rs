@@ -848,6 +848,26 @@ async fn plugins(command: PluginsCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Waits for SIGINT or SIGTERM; gives its name and the exit status a
+/// shell reports for it (128 + the signal's number).
+async fn interrupted() -> (&'static str, u8) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => ("SIGINT", 130),
+                _ = term.recv() => ("SIGTERM", 143),
+            };
+        }
+    }
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => ("SIGINT", 130),
+        // No handler could be installed: never report a signal.
+        Err(_) => std::future::pending().await,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(message) = init_logging(&cli) {
@@ -871,15 +891,33 @@ fn main() -> ExitCode {
     };
     let show_progress = !cli.quiet && matches!(cli.log_format, LogFormat::Text);
     let result = runtime.block_on(async {
-        match cli.command {
-            Command::Run(args) => run(args, show_progress).await,
-            Command::Accounts(AccountsCommand::Check(args)) => check(args).await,
-            Command::Call(args) => call(args).await,
-            Command::Validate(args) => validate(args),
-            Command::Policy(args) => policy(args).await,
-            Command::Plugins(command) => plugins(command).await,
+        let work = async {
+            match cli.command {
+                Command::Run(args) => run(args, show_progress).await,
+                Command::Accounts(AccountsCommand::Check(args)) => check(args).await,
+                Command::Call(args) => call(args).await,
+                Command::Validate(args) => validate(args),
+                Command::Policy(args) => policy(args).await,
+                Command::Plugins(command) => plugins(command).await,
+            }
+        };
+        // Stopped by a signal, the work is dropped rather than the process
+        // killed: a document being written is removed, and every AWS call
+        // in flight gets its audit record.
+        tokio::select! {
+            result = work => result,
+            (name, code) = interrupted() => {
+                eprintln!(
+                    "inventag: stopped by {name}; documents not finished were removed, and the \
+                     audit log holds every call made"
+                );
+                Ok(ExitCode::from(code))
+            }
         }
     });
+    // Tasks still running (account preparation, collection) are dropped
+    // here, before the process ends, with the same effect.
+    drop(runtime);
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -177,6 +177,16 @@ pub fn inventag(
     args: &[&str],
     extra_env: &[(&str, &str)],
 ) -> Output {
+    let mut cmd = inventag_command(moto, profile_dir, args);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("cannot run inventag")
+}
+
+/// The `inventag` command with `args`, its environment cleared of AWS
+/// settings, pointed at moto's URL and the profiles of `profile_dir`.
+pub fn inventag_command(moto: Option<&Moto>, profile_dir: Option<&Path>, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_inventag"));
     cmd.args(args);
     for var in [
@@ -196,10 +206,7 @@ pub fn inventag(
         cmd.env("AWS_CONFIG_FILE", dir.join("config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
     }
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("cannot run inventag")
+    cmd
 }
 
 /// Runs `inventag run` on the seeded accounts against moto, writing into

@@ -62,6 +62,40 @@ struct Timing {
     started: SystemTime,
     clock: Instant,
     attempts: u32,
+    underway: Arc<Underway>,
+}
+
+/// An operation under way. Dropped before it finished (the caller's
+/// timeout gave up on it, with its config bag), it writes the operation's
+/// audit record then, so a request that may have reached AWS has one.
+#[derive(Debug)]
+struct Underway {
+    hook: SdkAudit,
+    /// Named once the operation's metadata is in its config bag.
+    operation: std::sync::Mutex<String>,
+    started: SystemTime,
+    clock: Instant,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for Underway {
+    fn drop(&mut self) {
+        if self.finished.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let operation = self.operation.lock().map(|o| o.clone()).unwrap_or_default();
+        let call = Call {
+            caller: "inventag",
+            part: None,
+            account_id: &self.hook.account_id,
+            region: &self.hook.region,
+            service: self.hook.service,
+            operation: &operation,
+            started: self.started,
+            elapsed: self.clock.elapsed(),
+        };
+        self.hook.log.host_sdk_call(call, &Exchange::default(), Some("CallAbandoned"));
+    }
 }
 
 impl Storable for Timing {
@@ -78,8 +112,16 @@ impl Intercept for SdkAudit {
         _context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let timing = Timing { started: SystemTime::now(), clock: Instant::now(), attempts: 0 };
-        cfg.interceptor_state().store_put(timing);
+        let (started, clock) = (SystemTime::now(), Instant::now());
+        let operation = cfg.load::<Metadata>().map_or("unknown", |m| m.name()).to_owned();
+        let underway = Arc::new(Underway {
+            hook: self.clone(),
+            operation: std::sync::Mutex::new(operation),
+            started,
+            clock,
+            finished: Default::default(),
+        });
+        cfg.interceptor_state().store_put(Timing { started, clock, attempts: 0, underway });
         Ok(())
     }
 
@@ -91,6 +133,11 @@ impl Intercept for SdkAudit {
     ) -> Result<(), BoxError> {
         if let Some(mut timing) = cfg.load::<Timing>().cloned() {
             timing.attempts += 1;
+            if let (Some(metadata), Ok(mut name)) =
+                (cfg.load::<Metadata>(), timing.underway.operation.lock())
+            {
+                metadata.name().clone_into(&mut name);
+            }
             cfg.interceptor_state().store_put(timing);
         }
         Ok(())
@@ -102,15 +149,16 @@ impl Intercept for SdkAudit {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let timing = cfg.load::<Timing>().cloned().unwrap_or(Timing {
-            started: SystemTime::now(),
-            clock: Instant::now(),
-            attempts: 1,
-        });
+        let timing = cfg.load::<Timing>().cloned();
+        if let Some(t) = &timing {
+            t.underway.finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let (started, clock, attempts) = timing
+            .map_or((SystemTime::now(), Instant::now(), 1), |t| (t.started, t.clock, t.attempts));
         let operation = cfg.load::<Metadata>().map_or("unknown", |m| m.name()).to_owned();
         let response = context.response();
         let exchange = Exchange {
-            attempts: timing.attempts.max(1),
+            attempts: attempts.max(1),
             http_status: response.map(|r| r.status().as_u16()),
             request_id: response
                 .and_then(|r| {
@@ -133,8 +181,8 @@ impl Intercept for SdkAudit {
             region: &self.region,
             service: self.service,
             operation: &operation,
-            started: timing.started,
-            elapsed: timing.clock.elapsed(),
+            started,
+            elapsed: clock.elapsed(),
         };
         self.log.host_sdk_call(call, &exchange, error_code.as_deref());
         Ok(())
@@ -164,7 +212,15 @@ impl ProvideCredentials for AuditedProvider {
     {
         provider::future::ProvideCredentials::new(async move {
             let (started, clock) = (SystemTime::now(), Instant::now());
+            let underway = Underway {
+                hook: self.hook.clone(),
+                operation: std::sync::Mutex::new(self.operation.to_owned()),
+                started,
+                clock,
+                finished: Default::default(),
+            };
             let result = self.inner.provide_credentials().await;
+            underway.finished.store(true, std::sync::atomic::Ordering::Relaxed);
             let call = Call {
                 caller: "inventag",
                 part: None,

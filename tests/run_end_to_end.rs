@@ -164,3 +164,45 @@ fn run_help_documents_every_flag() {
         assert!(described, "{flag} has no description: {line}");
     }
 }
+
+#[test]
+fn a_collector_that_fails_to_load_is_named_in_the_boms_coverage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = common::Moto::start();
+    let seeded = common::seed(&moto, tmp.path(), "111111111111", "us-east-1");
+    let plugin_dir =
+        common::plugin_set(tmp.path(), &[common::collector("ec2"), common::formatter("json")]);
+    // Vetted (its digest is in the lock), but not a component at all.
+    let junk = b"\0asm\x0d\0\x01\0 not really";
+    std::fs::write(plugin_dir.join("collector-junk.wasm"), junk).unwrap();
+    let lock_file = plugin_dir.join("inventag-plugins.lock");
+    let mut lock: Value = serde_json::from_slice(&std::fs::read(&lock_file).unwrap()).unwrap();
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(junk))
+    };
+    lock["plugins"].as_array_mut().unwrap().push(serde_json::json!({
+        "file": "collector-junk.wasm", "sha256": digest, "vetted": "by this test"
+    }));
+    std::fs::write(&lock_file, lock.to_string()).unwrap();
+
+    let out_dir = tmp.path().join("out");
+    let output = common::run_json(Some(&moto), &seeded, &plugin_dir, &out_dir, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "a run missing a collector is partial:\n{stderr}");
+    let bom = common::read_json_bom(&out_dir);
+    let coverage = bom["coverage"].as_array().unwrap();
+    let missing = coverage
+        .iter()
+        .find(|c| c["collector"] == "plugin collector-junk.wasm")
+        .unwrap_or_else(|| panic!("the junk plugin is not in the coverage: {coverage:#?}"));
+    assert_eq!(missing["outcome"], "failed");
+    assert!(missing["messages"][0].as_str().unwrap().starts_with("plugin not loaded"));
+    // The collector that loaded did its work.
+    assert!(
+        coverage
+            .iter()
+            .any(|c| c["collector"].as_str().unwrap().starts_with("ec2@") && c["outcome"] == "ok")
+    );
+    assert!(!bom["resources"].as_array().unwrap().is_empty());
+}

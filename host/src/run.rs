@@ -299,6 +299,26 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
     history.save();
     let collect_time = collect_started.elapsed();
     bom.coverage.extend(host_coverage);
+    // A plugin that did not load is a gap in the run, which every reader of
+    // the BOM must see, not only whoever reads stderr.
+    bom.coverage.extend(plugins.problems.iter().map(|problem| TargetCoverage {
+        account_id: "*".into(),
+        account_name: "every account".into(),
+        region: "*".into(),
+        collector: match problem {
+            LoadError::Plugin { file, .. } => format!(
+                "plugin {}",
+                file.file_name().map_or_else(
+                    || file.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            ),
+            _ => "plugins".into(),
+        },
+        outcome: Outcome::Failed,
+        resources: 0,
+        messages: vec![format!("plugin not loaded: {problem}")],
+    }));
     let normalised = bom.normalise()?;
     if normalised.dropped > 0 {
         tracing::info!(
@@ -346,8 +366,6 @@ pub async fn execute(options: RunOptions) -> Result<RunReport, RunError> {
             )
         })
         .collect();
-    // A plugin that did not load is a gap in the run, not a detail of it.
-    problems.extend(plugins.problems.iter().map(|p| format!("plugin not loaded: {p}")));
     let stamp = run.started_at.clone();
     let compliance = audit.report();
     let report_bytes = serde_json::to_vec_pretty(&compliance).unwrap_or_default();

@@ -134,15 +134,8 @@ fn every_hostile_part_is_stopped_with_its_reason_and_the_ec2_data_is_complete() 
     }
     assert!(hung >= 1, "the hang part never called");
     // The call it gave up on is in the audit log all the same.
-    let audit = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("inventag-audit-"))
-        .expect("an audit log");
-    let abandoned: Vec<Value> = std::fs::read_to_string(&audit)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    let abandoned: Vec<Value> = common::audit_records(&out_dir)
+        .into_iter()
         .filter(|r| r["operation"] == "DescribeAvailabilityZones")
         .collect();
     assert!(

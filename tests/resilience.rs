@@ -37,7 +37,21 @@ fn run_formats(
     formats: &[&str],
 ) -> Output {
     let plugins = plugins(out.parent().unwrap());
-    let mut args = vec![
+    let mut args = run_args(proxy, accounts, out, &plugins);
+    args.push("--formats");
+    args.extend_from_slice(formats);
+    common::inventag(None, Some(profile_dir), &args, &[])
+}
+
+/// `inventag run` over `accounts` into `out` with the plugins of
+/// `plugins`, every AWS call through `proxy`.
+fn run_args<'a>(
+    proxy: &'a Proxy,
+    accounts: &'a Path,
+    out: &'a Path,
+    plugins: &'a Path,
+) -> Vec<&'a str> {
+    vec![
         "run",
         "--accounts-file",
         accounts.to_str().unwrap(),
@@ -47,10 +61,7 @@ fn run_formats(
         plugins.to_str().unwrap(),
         "--endpoint-url",
         &proxy.url,
-        "--formats",
-    ];
-    args.extend_from_slice(formats);
-    common::inventag(None, Some(profile_dir), &args, &[])
+    ]
 }
 
 /// `(account, region, type, id)` of every resource, with its tags.
@@ -241,20 +252,8 @@ fn a_run_stopped_by_a_signal_leaves_no_half_document_and_audits_every_call() {
         &[common::collector("ec2"), common::formatter("json"), common::formatter("excel")],
     );
     let out_dir = tmp.path().join("out");
-    let args = [
-        "run",
-        "--accounts-file",
-        seeded.accounts_file.to_str().unwrap(),
-        "--output-dir",
-        out_dir.to_str().unwrap(),
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--formats",
-        "json",
-        "excel",
-        "--endpoint-url",
-        &proxy.url,
-    ];
+    let mut args = run_args(&proxy, &seeded.accounts_file, &out_dir, &plugins);
+    args.extend(["--formats", "json", "excel"]);
     let mut child = common::inventag_command(None, Some(&seeded.profile_dir), &args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -291,18 +290,13 @@ fn a_run_stopped_by_a_signal_leaves_no_half_document_and_audits_every_call() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    let audit = names.iter().find(|n| n.starts_with("inventag-audit-")).expect("an audit log");
     assert!(
         names.iter().all(|n| n.starts_with("inventag-audit-")),
         "the stopped run left {names:?}"
     );
 
     // Every request that left for AWS has its record, the hung one too.
-    let records: Vec<Value> = std::fs::read_to_string(out_dir.join(audit))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = common::audit_records(&out_dir);
     let allowed = records.iter().filter(|r| r["verdict"] == "allowed").count();
     assert_eq!(allowed, proxy.requests().len(), "{records:#?}");
     let volumes: Vec<&Value> =
@@ -320,33 +314,13 @@ fn an_identity_check_given_up_on_still_has_its_audit_record() {
     let plugins =
         common::plugin_set(tmp.path(), &[common::collector("ec2"), common::formatter("json")]);
     let out_dir = tmp.path().join("out");
-    let args = [
-        "run",
-        "--accounts-file",
-        seeded.accounts_file.to_str().unwrap(),
-        "--output-dir",
-        out_dir.to_str().unwrap(),
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--endpoint-url",
-        &proxy.url,
-        "--credential-timeout",
-        "3",
-    ];
+    let mut args = run_args(&proxy, &seeded.accounts_file, &out_dir, &plugins);
+    args.extend(["--credential-timeout", "3"]);
     let output = common::inventag(None, Some(&seeded.profile_dir), &args, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
 
-    let audit = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("inventag-audit-"))
-        .expect("an audit log");
-    let records: Vec<Value> = std::fs::read_to_string(audit)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = common::audit_records(&out_dir);
     let sent = proxy.requests().len();
     assert!(sent >= 1, "the identity check never left");
     assert_eq!(records.len(), sent, "{records:#?}");

@@ -349,4 +349,18 @@ pub fn plugin_set(dir: &Path, files: &[PathBuf]) -> PathBuf {
     std::fs::write(set.join("inventag-plugins.lock"), lock.to_string()).unwrap();
     set
 }
+/// The records of the one audit log in `dir`, parsed.
+pub fn audit_records(dir: &Path) -> Vec<Value> {
+    let log = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("inventag-audit-"))
+        .unwrap_or_else(|| panic!("no audit log in {}", dir.display()));
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an audit line is JSON"))
+        .collect()
+}
+
 pub mod proxy;

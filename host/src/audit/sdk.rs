@@ -56,18 +56,17 @@ impl SdkAudit {
     }
 }
 
-/// One operation's timing and attempts, kept in its config bag.
+/// One operation's attempts and record, kept in its config bag.
 #[derive(Clone, Debug)]
 struct Timing {
-    started: SystemTime,
-    clock: Instant,
     attempts: u32,
     underway: Arc<Underway>,
 }
 
-/// An operation under way. Dropped before it finished (the caller's
-/// timeout gave up on it, with its config bag), it writes the operation's
-/// audit record then, so a request that may have reached AWS has one.
+/// The audit record of one operation, written once: when it finishes, or,
+/// if it is dropped before that (the caller's timeout gave up on it, with
+/// its config bag), as abandoned, so a request that may have reached AWS
+/// has one.
 #[derive(Debug)]
 struct Underway {
     hook: SdkAudit,
@@ -75,12 +74,28 @@ struct Underway {
     operation: std::sync::Mutex<String>,
     started: SystemTime,
     clock: Instant,
-    finished: std::sync::atomic::AtomicBool,
+    written: std::sync::atomic::AtomicBool,
 }
 
-impl Drop for Underway {
-    fn drop(&mut self) {
-        if self.finished.load(std::sync::atomic::Ordering::Relaxed) {
+impl Underway {
+    fn new(hook: SdkAudit, operation: &str) -> Underway {
+        Underway {
+            hook,
+            operation: std::sync::Mutex::new(operation.to_owned()),
+            started: SystemTime::now(),
+            clock: Instant::now(),
+            written: Default::default(),
+        }
+    }
+
+    fn name(&self, operation: &str) {
+        if let Ok(mut name) = self.operation.lock() {
+            operation.clone_into(&mut name);
+        }
+    }
+
+    fn write(&self, exchange: &Exchange, error_code: Option<&str>) {
+        if self.written.swap(true, std::sync::atomic::Ordering::Relaxed) {
             return;
         }
         let operation = self.operation.lock().map(|o| o.clone()).unwrap_or_default();
@@ -94,7 +109,13 @@ impl Drop for Underway {
             started: self.started,
             elapsed: self.clock.elapsed(),
         };
-        self.hook.log.host_sdk_call(call, &Exchange::default(), Some("CallAbandoned"));
+        self.hook.log.host_sdk_call(call, exchange, error_code);
+    }
+}
+
+impl Drop for Underway {
+    fn drop(&mut self) {
+        self.write(&Exchange::default(), Some("CallAbandoned"));
     }
 }
 
@@ -112,16 +133,9 @@ impl Intercept for SdkAudit {
         _context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let (started, clock) = (SystemTime::now(), Instant::now());
-        let operation = cfg.load::<Metadata>().map_or("unknown", |m| m.name()).to_owned();
-        let underway = Arc::new(Underway {
-            hook: self.clone(),
-            operation: std::sync::Mutex::new(operation),
-            started,
-            clock,
-            finished: Default::default(),
-        });
-        cfg.interceptor_state().store_put(Timing { started, clock, attempts: 0, underway });
+        let operation = cfg.load::<Metadata>().map_or("unknown", |m| m.name());
+        let underway = Arc::new(Underway::new(self.clone(), operation));
+        cfg.interceptor_state().store_put(Timing { attempts: 0, underway });
         Ok(())
     }
 
@@ -133,10 +147,8 @@ impl Intercept for SdkAudit {
     ) -> Result<(), BoxError> {
         if let Some(mut timing) = cfg.load::<Timing>().cloned() {
             timing.attempts += 1;
-            if let (Some(metadata), Ok(mut name)) =
-                (cfg.load::<Metadata>(), timing.underway.operation.lock())
-            {
-                metadata.name().clone_into(&mut name);
+            if let Some(metadata) = cfg.load::<Metadata>() {
+                timing.underway.name(metadata.name());
             }
             cfg.interceptor_state().store_put(timing);
         }
@@ -149,13 +161,13 @@ impl Intercept for SdkAudit {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let timing = cfg.load::<Timing>().cloned();
-        if let Some(t) = &timing {
-            t.underway.finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (attempts, underway) = match cfg.load::<Timing>() {
+            Some(t) => (t.attempts, t.underway.clone()),
+            None => (1, Arc::new(Underway::new(self.clone(), "unknown"))),
+        };
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            underway.name(metadata.name());
         }
-        let (started, clock, attempts) = timing
-            .map_or((SystemTime::now(), Instant::now(), 1), |t| (t.started, t.clock, t.attempts));
-        let operation = cfg.load::<Metadata>().map_or("unknown", |m| m.name()).to_owned();
         let response = context.response();
         let exchange = Exchange {
             attempts: attempts.max(1),
@@ -174,17 +186,7 @@ impl Intercept for SdkAudit {
             (true, Some(status)) => Some(format!("Http{status}")),
             (true, None) => Some("TransportError".to_owned()),
         };
-        let call = Call {
-            caller: "inventag",
-            part: None,
-            account_id: &self.account_id,
-            region: &self.region,
-            service: self.service,
-            operation: &operation,
-            started,
-            elapsed: clock.elapsed(),
-        };
-        self.log.host_sdk_call(call, &exchange, error_code.as_deref());
+        underway.write(&exchange, error_code.as_deref());
         Ok(())
     }
 }
@@ -211,29 +213,11 @@ impl ProvideCredentials for AuditedProvider {
         Self: 'a,
     {
         provider::future::ProvideCredentials::new(async move {
-            let (started, clock) = (SystemTime::now(), Instant::now());
-            let underway = Underway {
-                hook: self.hook.clone(),
-                operation: std::sync::Mutex::new(self.operation.to_owned()),
-                started,
-                clock,
-                finished: Default::default(),
-            };
+            let underway = Underway::new(self.hook.clone(), self.operation);
             let result = self.inner.provide_credentials().await;
-            underway.finished.store(true, std::sync::atomic::Ordering::Relaxed);
-            let call = Call {
-                caller: "inventag",
-                part: None,
-                account_id: &self.hook.account_id,
-                region: &self.hook.region,
-                service: self.hook.service,
-                operation: self.operation,
-                started,
-                elapsed: clock.elapsed(),
-            };
             let exchange = Exchange { attempts: 1, ..Exchange::default() };
             let error_code = result.as_ref().err().map(|_| "CredentialsNotLoaded");
-            self.hook.log.host_sdk_call(call, &exchange, error_code);
+            underway.write(&exchange, error_code);
             result
         })
     }

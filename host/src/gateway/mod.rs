@@ -334,7 +334,7 @@ impl Gateway {
             let (started, clock) = (std::time::SystemTime::now(), Instant::now());
             let mut exchange = Exchange::default();
             let rank = caller.calls.fetch_add(1, Ordering::Relaxed);
-            let mut unfinished = self.options.audit.clone().map(|audit| Unfinished {
+            let mut record = self.options.audit.clone().map(|audit| CallRecord {
                 audit,
                 caller: caller.label.clone(),
                 part: caller.part.clone(),
@@ -345,27 +345,12 @@ impl Gateway {
                 rule: rule.to_owned(),
                 started,
                 clock,
+                written: false,
             });
             let result =
                 self.send(&model, account, operation, &region, input, rank, &mut exchange).await;
-            // Finished: the record below replaces the abandoned one.
-            if let Some(u) = unfinished.as_mut() {
-                u.rule.clear();
-            }
-            if let Some(audit) = &self.options.audit {
-                let account_id = account.account_id().as_str();
-                let (region, elapsed) = (region.as_str(), clock.elapsed());
-                let call = Call {
-                    caller: &caller.label,
-                    part: caller.part.as_deref(),
-                    account_id,
-                    region,
-                    service,
-                    operation,
-                    started,
-                    elapsed,
-                };
-                audit.sent(call, rule, &exchange, result.as_ref().map(|_| ()));
+            if let Some(record) = record.as_mut() {
+                record.write(&exchange, result.as_ref().map(|_| ()));
             }
             result
         }
@@ -570,10 +555,11 @@ impl Gateway {
     }
 }
 
-/// An allowed call on its way. Dropped before the call finished (its
-/// plugin's call timeout or deadline gave up on it), it writes the call's
-/// audit record, so every call that may have reached AWS has one.
-struct Unfinished {
+/// The audit record of an allowed call, written once: when the call
+/// finishes, or, if it is dropped before that (its plugin's call timeout
+/// or deadline gave up on it, or the run was stopped), as abandoned, so
+/// every call that may have reached AWS has one.
+struct CallRecord {
     audit: Arc<AuditLog>,
     caller: String,
     part: Option<String>,
@@ -581,15 +567,15 @@ struct Unfinished {
     region: String,
     service: String,
     operation: String,
-    /// The allowing rule; cleared once the call finished.
     rule: String,
     started: std::time::SystemTime,
     clock: Instant,
+    written: bool,
 }
 
-impl Drop for Unfinished {
-    fn drop(&mut self) {
-        if self.rule.is_empty() {
+impl CallRecord {
+    fn write(&mut self, exchange: &Exchange, outcome: Result<(), &CallError>) {
+        if std::mem::replace(&mut self.written, true) {
             return;
         }
         let call = Call {
@@ -602,12 +588,18 @@ impl Drop for Unfinished {
             started: self.started,
             elapsed: self.clock.elapsed(),
         };
+        self.audit.sent(call, &self.rule, exchange, outcome);
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
         let abandoned = CallError::host(
             ErrorKind::Transport,
             "CallAbandoned",
             "the caller stopped waiting (its call timeout or deadline)".to_owned(),
         );
-        self.audit.sent(call, &self.rule, &Exchange::default(), Err(&abandoned));
+        self.write(&Exchange::default(), Err(&abandoned));
     }
 }
 
